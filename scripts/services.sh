@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Installs and starts what deployer's tests and the local demo need, idempotently:
+# Debian's docker.io, docker-registry, nginx, openssh-server, busybox-static (base images are
+# built from scratch: there is no Docker Hub here), xmllint for JUnit validation.
+# Used by .ci/run and by the README's setup; safe to run again.
+set -euo pipefail
+
+need_pkgs=()
+have() { command -v "$1" >/dev/null 2>&1; }
+[ -x /usr/sbin/dockerd ] || need_pkgs+=(docker.io)
+[ -x /usr/bin/docker-registry ] || need_pkgs+=(docker-registry)
+[ -x /usr/sbin/nginx ] || need_pkgs+=(nginx)
+[ -x /usr/sbin/sshd ] || need_pkgs+=(openssh-server)
+dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
+have htpasswd || need_pkgs+=(apache2-utils)
+have xmllint || need_pkgs+=(libxml2-utils)
+have git || need_pkgs+=(git)
+
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  echo "services: installing ${need_pkgs[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+fi
+
+# Debian's nginx package may start a system instance on :80 where an init system exists; tests
+# run their own prefixes and ports, so a system instance is harmless and left alone.
+
+if ! docker info >/dev/null 2>&1; then
+  echo "services: starting dockerd"
+  mkdir -p /var/log
+  # Stale pid files from a killed daemon stop a new one from starting.
+  rm -f /var/run/docker.pid /run/docker/containerd/containerd.pid 2>/dev/null || true
+  nohup /usr/sbin/dockerd >/var/log/deployer-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do
+    docker info >/dev/null 2>&1 && break
+    sleep 1
+  done
+  docker info >/dev/null 2>&1 || { echo "services: dockerd did not start; see /var/log/deployer-dockerd.log" >&2; tail -20 /var/log/deployer-dockerd.log >&2; exit 1; }
+fi
+
+"$(dirname "$0")/base-image.sh"
+echo "services: ready (docker $(docker version --format '{{.Server.Version}}'))"

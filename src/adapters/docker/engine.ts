@@ -1,0 +1,245 @@
+import type Docker from 'dockerode';
+import { PassThrough, type Readable } from 'node:stream';
+import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, ImageInfo } from '../../ports/docker.js';
+import { engineError, statusOf } from './client.js';
+import { LineSplitter } from './lines.js';
+
+function labelFilter(labels: Record<string, string>): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+function toContainerInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
+  const ports: ContainerInfo['ports'] = [];
+  for (const [key, bindings] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
+    const containerPort = Number(key.split('/')[0]);
+    for (const b of bindings ?? []) ports.push({ containerPort, hostIp: b.HostIp, hostPort: Number(b.HostPort) });
+  }
+  return {
+    id: c.Id,
+    name: c.Name.replace(/^\//, ''),
+    image: c.Config.Image,
+    labels: c.Config.Labels ?? {},
+    running: c.State.Running,
+    status: c.State.Status,
+    exitCode: c.State.Running ? undefined : c.State.ExitCode,
+    restartCount: c.RestartCount ?? 0,
+    ports,
+    createdAt: new Date(c.Created),
+  };
+}
+
+export function dockerEngine(docker: Docker): DockerPort {
+  return {
+    async imageInfo(ref) {
+      try {
+        const i = await docker.getImage(ref).inspect();
+        return {
+          id: i.Id,
+          repoTags: i.RepoTags ?? [],
+          repoDigests: i.RepoDigests ?? [],
+          created: new Date(i.Created),
+          labels: i.Config?.Labels ?? {},
+          layers: i.RootFS?.Layers?.length ?? 0,
+          config: i.Config as ImageInfo['config'],
+        } satisfies ImageInfo;
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw engineError(`inspect image ${ref}`, e);
+      }
+    },
+    async tagImage(source, target) {
+      const at = target.lastIndexOf(':');
+      const slash = target.lastIndexOf('/');
+      const [repo, tag] = at > slash ? [target.slice(0, at), target.slice(at + 1)] : [target, 'latest'];
+      try {
+        await docker.getImage(source).tag({ repo, tag });
+      } catch (e) {
+        throw engineError(`tag ${source} as ${target}`, e);
+      }
+    },
+    async removeImage(ref) {
+      try {
+        await docker.getImage(ref).remove({ noprune: false });
+      } catch (e) {
+        if (statusOf(e) === 404) return;
+        throw engineError(`remove image ${ref}`, e);
+      }
+    },
+
+    async createContainer(spec: ContainerSpec) {
+      const exposed: Record<string, object> = {};
+      const bindings: Record<string, { HostIp: string; HostPort: string }[]> = {};
+      for (const p of spec.publish ?? []) {
+        const key = `${p.containerPort}/tcp`;
+        exposed[key] = {};
+        (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: p.hostPort ? String(p.hostPort) : '' });
+      }
+      try {
+        const c = await docker.createContainer({
+          Image: spec.image,
+          ...(spec.name ? { name: spec.name } : {}),
+          ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+          ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+          Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+          Labels: spec.labels ?? {},
+          ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+          ...(spec.user ? { User: spec.user } : {}),
+          ExposedPorts: exposed,
+          HostConfig: {
+            PortBindings: bindings,
+            RestartPolicy: { Name: spec.restartPolicy ?? 'no' },
+            ...(spec.network ? { NetworkMode: spec.network } : {}),
+          },
+          ...(spec.network && spec.networkAliases
+            ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.networkAliases } } } }
+            : {}),
+        });
+        return c.id;
+      } catch (e) {
+        throw engineError(`create a container from ${spec.image}`, e);
+      }
+    },
+    async startContainer(id) {
+      try {
+        await docker.getContainer(id).start();
+      } catch (e) {
+        if (statusOf(e) === 304) return;
+        throw engineError(`start container ${id.slice(0, 12)}`, e);
+      }
+    },
+    async removeContainer(id) {
+      try {
+        await docker.getContainer(id).remove({ force: true, v: true });
+      } catch (e) {
+        // 409 "removal already in progress" means someone else is finishing the job.
+        if (statusOf(e) === 404 || statusOf(e) === 409) return;
+        throw engineError(`remove container ${id.slice(0, 12)}`, e);
+      }
+    },
+    async inspectContainer(id) {
+      try {
+        return toContainerInfo(await docker.getContainer(id).inspect());
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw engineError(`inspect container ${id.slice(0, 12)}`, e);
+      }
+    },
+    async listContainers(labels) {
+      try {
+        const list = await docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+        const infos = await Promise.all(list.map((c) => this.inspectContainer(c.Id)));
+        return infos.filter((i): i is ContainerInfo => i !== undefined);
+      } catch (e) {
+        throw engineError('list containers', e);
+      }
+    },
+    async logs(id, tailLines) {
+      try {
+        const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: tailLines, follow: false })) as unknown as Buffer;
+        return demuxBuffer(buf);
+      } catch (e) {
+        if (statusOf(e) === 404) return '';
+        throw engineError(`read logs of ${id.slice(0, 12)}`, e);
+      }
+    },
+
+    async exec(id, cmd, opts = {}): Promise<ExecResult> {
+      try {
+        const ex = await docker.getContainer(id).exec({
+          Cmd: cmd,
+          AttachStdout: true,
+          AttachStderr: true,
+          Tty: false,
+          Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
+          ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
+          ...(opts.user ? { User: opts.user } : {}),
+        });
+        const stream = await ex.start({ hijack: true, stdin: false });
+        const out = new PassThrough();
+        const err = new PassThrough();
+        const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
+        const lines = {
+          stdout: new LineSplitter((l) => opts.onLine?.(l, 'stdout')),
+          stderr: new LineSplitter((l) => opts.onLine?.(l, 'stderr')),
+        };
+        out.on('data', (b: Buffer) => { chunks.stdout.push(b); lines.stdout.push(b); });
+        err.on('data', (b: Buffer) => { chunks.stderr.push(b); lines.stderr.push(b); });
+        docker.modem.demuxStream(stream, out, err);
+        await new Promise<void>((resolve, reject) => {
+          const onAbort = () => {
+            stream.destroy();
+            reject(opts.signal?.reason ?? new Error('aborted'));
+          };
+          if (opts.signal?.aborted) return onAbort();
+          opts.signal?.addEventListener('abort', onAbort, { once: true });
+          stream.on('end', () => { opts.signal?.removeEventListener('abort', onAbort); resolve(); });
+          stream.on('close', () => { opts.signal?.removeEventListener('abort', onAbort); resolve(); });
+          stream.on('error', reject);
+        });
+        lines.stdout.flush();
+        lines.stderr.flush();
+        const info = await ex.inspect();
+        return {
+          exitCode: info.ExitCode ?? -1,
+          stdout: Buffer.concat(chunks.stdout).toString('utf8'),
+          stderr: Buffer.concat(chunks.stderr).toString('utf8'),
+        };
+      } catch (e) {
+        if (opts.signal?.aborted) throw e;
+        throw engineError(`run ${JSON.stringify(cmd.join(' ').slice(0, 80))} in ${id.slice(0, 12)}`, e);
+      }
+    },
+    async putArchive(id, tar, path) {
+      try {
+        await docker.getContainer(id).putArchive(tar as NodeJS.ReadableStream, { path });
+      } catch (e) {
+        throw engineError(`copy files into ${path} of ${id.slice(0, 12)}`, e);
+      }
+    },
+    async getArchive(id, path) {
+      try {
+        return (await docker.getContainer(id).getArchive({ path })) as unknown as Readable;
+      } catch (e) {
+        if (statusOf(e) === 404) return undefined;
+        throw engineError(`copy ${path} out of ${id.slice(0, 12)}`, e);
+      }
+    },
+
+    async createNetwork(name, labels) {
+      try {
+        const n = await docker.createNetwork({ Name: name, Labels: labels, CheckDuplicate: true });
+        return n.id;
+      } catch (e) {
+        throw engineError(`create network ${name}`, e);
+      }
+    },
+    async removeNetwork(idOrName) {
+      try {
+        await docker.getNetwork(idOrName).remove();
+      } catch (e) {
+        if (statusOf(e) === 404) return;
+        throw engineError(`remove network ${idOrName}`, e);
+      }
+    },
+    async listNetworks(labels) {
+      try {
+        const list = await docker.listNetworks({ filters: { label: labelFilter(labels) } });
+        return list.map((n) => ({ id: n.Id, name: n.Name }));
+      } catch (e) {
+        throw engineError('list networks', e);
+      }
+    },
+  };
+}
+
+/** Docker's multiplexed log format: 8-byte headers (stream, 0,0,0, big-endian length), then data. */
+export function demuxBuffer(buf: Buffer): string {
+  const parts: Buffer[] = [];
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const len = buf.readUInt32BE(i + 4);
+    parts.push(buf.subarray(i + 8, i + 8 + len));
+    i += 8 + len;
+  }
+  return Buffer.concat(parts).toString('utf8');
+}

@@ -1,0 +1,89 @@
+import { execa, ExecaError } from 'execa';
+import type { Readable } from 'node:stream';
+import { parseRawDiff } from '../core/changes/git-raw.js';
+import { UsageError, PreconditionError } from '../core/errors.js';
+import type { GitPort } from '../ports/git.js';
+
+// git through execa with argv arrays: revisions and paths from users never meet a shell.
+
+const SHA_RE = /^[0-9a-f]{40}$/;
+
+const MAX_BUFFER = 512 * 1024 * 1024;
+
+async function git(cwd: string, args: string[]): Promise<{ stdout: string }> {
+  return execa('git', args, { cwd, maxBuffer: MAX_BUFFER });
+}
+
+async function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
+  const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false });
+  return Buffer.from(r.stdout);
+}
+
+export async function openGit(dir: string): Promise<GitPort> {
+  let root: string;
+  try {
+    root = (await git(dir, ['rev-parse', '--show-toplevel'])).stdout;
+  } catch (e) {
+    throw new PreconditionError(`${dir} is not inside a git repository`, {
+      hint: 'run deployer from the app repository, or set build.context in deployer.yaml',
+      cause: e,
+      code: 'git.no-repo',
+    });
+  }
+  return gitAt(root);
+}
+
+export function gitAt(root: string): GitPort {
+  return {
+    root,
+    async resolve(rev) {
+      // `--end-of-options` stops a revision like `--output=x` from being read as an option.
+      if (rev.startsWith('-')) throw new UsageError(`invalid revision ${JSON.stringify(rev)}`, { hint: 'give a commit sha, branch or tag' });
+      try {
+        const out = (await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])).stdout;
+        if (!SHA_RE.test(out)) throw new Error(out);
+        return out;
+      } catch (e) {
+        if (/not a git repository/i.test((e as { stderr?: string }).stderr ?? '')) {
+          throw new PreconditionError(`${root} is not inside a git repository`, {
+            hint: 'run deployer from the app repository, or set build.context in deployer.yaml',
+            cause: e,
+            code: 'git.no-repo',
+          });
+        }
+        throw new UsageError(`unknown revision ${JSON.stringify(rev)} in ${root}`, {
+          hint: 'give a commit sha, branch or tag that exists in this repository (git fetch first?)',
+          cause: e,
+        });
+      }
+    },
+    async diff(from, to) {
+      const out = (await git(root, ['diff', '--raw', '-z', '-M', '--no-abbrev', from, to, '--'])).stdout;
+      return parseRawDiff(out);
+    },
+    async isDirty() {
+      const out = (await git(root, ['status', '--porcelain', '--untracked-files=no'])).stdout;
+      return out.trim().length > 0;
+    },
+    archive(rev, paths) {
+      const args = ['archive', '--format=tar', rev];
+      if (paths && paths.length) args.push('--', ...paths);
+      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: false });
+      // The stream errors if git fails; surface its stderr with the failure.
+      proc.catch(() => {});
+      return proc.stdout as Readable;
+    },
+    async show(rev, path) {
+      try {
+        return await gitBytes(root, ['show', `${rev}:${path}`]);
+      } catch (e) {
+        if (e instanceof ExecaError) return undefined;
+        throw e;
+      }
+    },
+    async commitTime(rev) {
+      const out = (await git(root, ['show', '-s', '--format=%cI', rev])).stdout;
+      return new Date(out);
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import type { Command } from 'commander';
+import { UsageError } from '../core/errors.js';
+import type { Config } from '../core/config/schema.js';
+import type { Plan } from '../core/plan.js';
+import type { Ports } from '../ports/index.js';
+import type { LoadedConfig } from './config-file.js';
+import type { Output } from './output.js';
+
+export interface GlobalOptions {
+  config: string;
+  plan: boolean;
+  json: boolean;
+  verbose: boolean;
+}
+
+export interface CommandEnv {
+  loaded: LoadedConfig;
+  config: Config;
+  ports: Ports;
+  out: Output;
+  globals: GlobalOptions;
+  signal: AbortSignal;
+}
+
+export interface Report {
+  text: string;
+  json: unknown;
+  /** A report may decide the exit code (verify: 1 when images differ). */
+  exitCode?: number;
+}
+
+export interface Outcome {
+  plan: Plan;
+  /** Ask for confirmation on a TTY before applying (switch, rollback); `--yes` skips it. */
+  confirm?: boolean;
+  yes?: boolean;
+  /** What to print once the steps ran (read-only commands have no steps, only a report). */
+  report?: (vars: Map<string, unknown>) => Report | Promise<Report>;
+}
+
+/** A subcommand: gathers facts through read-only ports and returns a plan (no changes yet). */
+export type CommandAction = (env: CommandEnv, args: string[], opts: Record<string, unknown>) => Promise<Outcome>;
+
+
+/** For commands whose capability is a later issue: the options exist, the action refuses (exit 2). */
+export function notImplemented(what: string, issue: string): CommandAction {
+  return async () => {
+    throw new UsageError(`${what} is not implemented yet`, { hint: `tracked in ${issue}` });
+  };
+}

@@ -1,0 +1,72 @@
+import { Command, CommanderError } from 'commander';
+import { ExitCode } from '../core/errors.js';
+import type { CommandAction, CommandEnv, GlobalOptions } from './command.js';
+import { loadConfig } from './config-file.js';
+import { reportError } from './errors.js';
+import { createOutput, type Output } from './output.js';
+import { buildProgram } from './program.js';
+import { runOutcome } from './run.js';
+import { wirePorts } from './wire.js';
+
+/**
+ * Entry point: returns the exit code. Only this function (through bin/deployer) touches
+ * process.exitCode; nothing calls process.exit() mid-flight, so streams and spinners flush.
+ */
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals) => {
+    signals++;
+    if (signals > 1) {
+      process.stderr.write(`deployer: second ${sig}, exiting without waiting for cleanup\n`);
+      process.exit(ExitCode.interrupted);
+    }
+    process.stderr.write(`deployer: ${sig} received, stopping and cleaning up (press again to force)\n`);
+    controller.abort(new Error(sig));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  const wantsJson = argv.includes('--json');
+  let out: Output = createOutput({ verbose: false, json: wantsJson });
+  let exitCode = 0;
+
+  const run = (action: CommandAction) => async (...a: unknown[]) => {
+    const cmd = a[a.length - 1] as Command;
+    const opts = a[a.length - 2] as Record<string, unknown>;
+    const args = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : x === undefined ? [] : [x])) as string[];
+    const globals = cmd.optsWithGlobals() as unknown as GlobalOptions;
+    out = createOutput({ verbose: globals.verbose, json: globals.json });
+    const loaded = await loadConfig(globals.config);
+    const env: CommandEnv = {
+      loaded,
+      config: loaded.config,
+      ports: wirePorts(loaded, out),
+      out,
+      globals,
+      signal: controller.signal,
+    };
+    const outcome = await action(env, args, opts);
+    exitCode = await runOutcome(env, outcome);
+  };
+
+  const program = buildProgram(run);
+  program.exitOverride();
+  program.configureOutput({
+    writeErr: (s) => process.stderr.write(s),
+    outputError: (s, write) => write(`deployer: ${s.replace(/^error: /, '')}`),
+  });
+  try {
+    await program.parseAsync(argv);
+    return exitCode;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // --help and --version "fail" with exit code 0; usage errors are exit 2 by our map.
+      return e.exitCode === 0 ? 0 : ExitCode.usage;
+    }
+    return reportError(e, out, wantsJson);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

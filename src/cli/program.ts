@@ -1,0 +1,36 @@
+import { Command, Option } from 'commander';
+import type { CommandAction } from './command.js';
+import { registerBuildCommands } from './commands/build.js';
+import { registerChanges } from './commands/changes.js';
+import { registerDeployCommands } from './commands/deploy.js';
+import { registerSwitchCommands } from './commands/switch.js';
+import { registerTestImage } from './commands/test-image.js';
+
+export type Runner = (action: CommandAction) => (...a: unknown[]) => Promise<void>;
+
+export const EXIT_CODES_HELP = `
+Exit codes:
+  0    ok
+  1    a step failed (build, tests, health, verification)
+  2    usage or config error (nothing was changed)
+  3    lock held by another run
+  4    precondition refused (unhealthy, untested, unknown revision, infra change, drift)
+  130  interrupted (cleanup ran)`;
+
+export function buildProgram(run: Runner): Command {
+  const program = new Command('deployer')
+    .description('Blue-green deployments: delta image builds, tests in the production image, health-gated environments, zero-downtime nginx switches.')
+    .version('0.1.0')
+    .addOption(new Option('-c, --config <file>', 'config file').default('deployer.yaml'))
+    .option('--plan', 'print exactly what would be done and change nothing', false)
+    .option('--json', 'machine-readable output on stdout', false)
+    .option('-v, --verbose', 'more progress detail on stderr', false)
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP);
+  registerChanges(program, run);
+  registerBuildCommands(program, run);
+  registerTestImage(program, run);
+  registerDeployCommands(program, run);
+  registerSwitchCommands(program, run);
+  return program;
+}

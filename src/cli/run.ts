@@ -1,0 +1,54 @@
+import { createInterface } from 'node:readline/promises';
+import { planToJson } from '../core/plan.js';
+import { renderPlanText } from '../core/render-plan.js';
+import { UsageError } from '../core/errors.js';
+import { execute, type StepRecord } from '../exec/executor.js';
+import { handlers } from '../exec/handlers/index.js';
+import type { CommandEnv, Outcome } from './command.js';
+
+async function confirmOnTty(env: CommandEnv): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    const answer = await rl.question('Apply this plan? Type "yes" to continue: ', { signal: env.signal });
+    return answer.trim().toLowerCase() === 'yes';
+  } finally {
+    rl.close();
+  }
+}
+
+/**
+ * The one place that decides between printing a plan and applying it. `--plan` stops after
+ * rendering: nothing below that line runs, so a plan can never change anything.
+ */
+export async function runOutcome(env: CommandEnv, outcome: Outcome): Promise<number> {
+  const { plan } = outcome;
+  const { out, globals } = env;
+  if (globals.plan) {
+    out.print(globals.json ? planToJson(plan) : renderPlanText(plan, out.paint));
+    return 0;
+  }
+  if (plan.steps.length > 0) {
+    if (outcome.confirm && !outcome.yes && process.stdin.isTTY && process.stderr.isTTY) {
+      out.print(renderPlanText(plan, out.paint, { applied: true }));
+      if (!(await confirmOnTty(env))) {
+        throw new UsageError('not confirmed; nothing was changed', { hint: 'answer "yes", or pass --yes in scripts' });
+      }
+    } else if (!globals.json) {
+      out.print(renderPlanText(plan, out.paint, { applied: true }));
+    }
+  }
+  const vars = new Map<string, unknown>();
+  const records: StepRecord[] = await execute(plan, handlers, {
+    config: env.config,
+    ports: env.ports,
+    signal: env.signal,
+    vars,
+  }, out.observer);
+  const report = await outcome.report?.(vars);
+  if (globals.json) {
+    out.print(JSON.stringify(report ? report.json : { command: plan.command, steps: records }, null, 2));
+  } else if (report) {
+    out.print(report.text);
+  }
+  return report?.exitCode ?? 0;
+}

@@ -1,0 +1,19 @@
+import { dockerClient } from '../adapters/docker/client.js';
+import { dockerEngine } from '../adapters/docker/engine.js';
+import { gitAt } from '../adapters/git.js';
+import { systemClock } from '../adapters/clock.js';
+import type { Ports } from '../ports/index.js';
+import { configPath, type LoadedConfig } from './config-file.js';
+import type { Output } from './output.js';
+
+// The only place adapters are built. Constructing them does no I/O: a command that never touches
+// Docker never connects to it.
+export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
+  const docker = dockerClient();
+  return {
+    git: gitAt(configPath(loaded, loaded.config.build.context)),
+    docker: dockerEngine(docker),
+    clock: systemClock,
+    log: out,
+  };
+}

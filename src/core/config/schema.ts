@@ -1,0 +1,197 @@
+import { z } from 'zod';
+
+// Note: zod 4's .default() returns the default as is, unparsed; .prefault({}) parses it, so the
+// inner defaults apply to an omitted section.
+
+// deployer.yaml, validated into one fully typed object. Every key is documented in
+// deployer.example.yaml (a test loads it, so the docs cannot rot). Objects are strict: a typo'd key
+// is a problem reported with its path, never silently ignored. Secrets are not accepted here: they
+// come from the environment or ~/.docker/config.json (see src/cli/secrets.ts).
+
+const name = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'should be lowercase letters, digits and dashes');
+const absPath = z.string().regex(/^\//, 'should be an absolute path');
+const relOrAbsPath = z.string().min(1, 'should not be empty');
+const argv = z.array(z.string().min(1)).min(1, 'should name a program');
+/** A command given as a string runs through `/bin/sh -c` inside the image (a config value, never data). */
+const shellOrArgv = z.union([z.string().min(1), argv]);
+const imageName = z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, 'should be a repository name like team/web-app (no tag)');
+const port = z.number().int().min(1).max(65535);
+const seconds = z.number().positive();
+const url = z.string().refine((s) => {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}, 'should be an http(s) URL');
+const env = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]).transform(String));
+
+const hostPort = z.string().regex(/^[A-Za-z0-9.-]+(:\d{1,5})?$/, 'should be host or host:port');
+
+export const registrySchema = z.strictObject({
+  host: hostPort,
+});
+
+export const imagesSchema = z.strictObject({
+  full: imageName,
+  delta: imageName,
+});
+
+export const buildSchema = z.strictObject({
+  context: relOrAbsPath.default('.'),
+  dockerfile: relOrAbsPath.default('Dockerfile'),
+  appDir: absPath,
+  buildArgs: env.default({}),
+  /** Warn, then demand a full build, before a delta would cross the engine's layer limit. */
+  maxLayers: z.number().int().min(2).max(125).default(120),
+});
+
+export const changesSchema = z.strictObject({
+  infra: z.array(z.string().min(1)).default(['Dockerfile', '.dockerignore']),
+  deps: z.array(z.string().min(1)).default([]),
+  ignore: z.array(z.string().min(1)).default([]),
+  depsDir: absPath.optional(),
+  depsInstall: shellOrArgv.optional(),
+});
+
+export const execSchema = z.strictObject({
+  via: z.enum(['docker', 'ssh']).default('docker'),
+  ssh: z.strictObject({
+    user: z.string().min(1).default('root'),
+    port: port.default(22),
+    /** Private key file for the image's sshd; the passphrase comes from DEPLOYER_SSH_PASSPHRASE. */
+    keyFile: relOrAbsPath.optional(),
+    /** Where the image keeps its host public key, read through the Docker API to pin it. */
+    hostKeyPath: absPath.default('/etc/ssh/ssh_host_ed25519_key.pub'),
+  }).prefault({}),
+});
+
+export const verifySchema = z.strictObject({
+  volatile: z.array(z.string().min(1)).default(['/tmp/**', '/var/log/**', '/var/cache/**', '**/*.pyc', '/proc/**', '/sys/**', '/dev/**', '/.dockerenv', '/etc/hostname', '/etc/hosts', '/etc/resolv.conf']),
+});
+
+const readiness = z.union([
+  z.strictObject({ tcp: port }),
+  z.strictObject({ command: shellOrArgv }),
+], { error: 'should be { tcp: <port> } or { command: <command> }' });
+
+export const testSchema = z.strictObject({
+  command: shellOrArgv,
+  env: env.default({}),
+  junit: absPath.optional(),
+  setup: z.array(shellOrArgv).default([]),
+  services: z.array(z.strictObject({
+    name,
+    image: z.string().min(1),
+    env: env.default({}),
+    command: argv.optional(),
+    ready: readiness.optional(),
+  })).default([]),
+  smoke: z.array(z.strictObject({
+    path: z.string().regex(/^\//, 'should start with /'),
+    status: z.number().int().min(100).max(599).default(200),
+    body: z.string().optional(),
+    header: z.strictObject({ name: z.string().min(1), value: z.string() }).optional(),
+  })).default([]),
+  timeoutSeconds: seconds.default(1800),
+});
+
+export const healthCheckSchema = z.strictObject({
+  path: z.string().regex(/^\//, 'should start with /').default('/'),
+  intervalSeconds: seconds.default(2),
+  timeoutSeconds: seconds.default(2),
+  gracePeriodSeconds: z.number().min(0).default(0),
+  maxConsecutiveFailures: z.number().int().min(0).default(3),
+});
+
+export const marathonSchema = z.strictObject({
+  url,
+  appPrefix: z.string().regex(/^(\/[a-z0-9]([a-z0-9.-]*[a-z0-9])?)+$/, 'should be an absolute Marathon id like /web-app'),
+  cpus: z.number().positive().default(0.5),
+  mem: z.number().positive().default(512),
+  /** PEM file of the CA that signed Marathon's certificate (https only). */
+  caFile: relOrAbsPath.optional(),
+});
+
+export const deploySchema = z.strictObject({
+  scheduler: z.enum(['docker', 'marathon']).default('docker'),
+  instances: z.number().int().min(1).max(100).default(1),
+  port,
+  /** docker scheduler: the host address published ports bind to. */
+  bindAddress: z.string().default('127.0.0.1'),
+  healthCheck: healthCheckSchema.prefault({}),
+  timeoutSeconds: seconds.default(300),
+  marathon: marathonSchema.optional(),
+});
+
+export const previewSchema = z.strictObject({
+  domain: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'should be a DNS name like preview.example.com'),
+  listen: z.union([z.string().min(1), port.transform(String)]).default('80'),
+});
+
+const verifyTarget = z.strictObject({
+  url,
+  header: z.string().min(1).default('X-Revision'),
+  timeoutSeconds: seconds.default(30),
+});
+
+const hostOverrides = {
+  file: absPath.optional(),
+  previewFile: absPath.optional(),
+  test: argv.optional(),
+  reload: argv.optional(),
+  verify: verifyTarget.optional(),
+};
+
+export const switchHostSchema = z.union([
+  z.literal('local'),
+  z.strictObject({ local: z.literal(true), name: z.string().min(1).optional(), ...hostOverrides }),
+  z.strictObject({
+    ssh: z.string().regex(/^[A-Za-z0-9._-]+@[A-Za-z0-9.-]+(:\d{1,5})?$/, 'should be user@host or user@host:port'),
+    name: z.string().min(1).optional(),
+    /** Private key; default: the agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa. */
+    identityFile: relOrAbsPath.optional(),
+    knownHosts: relOrAbsPath.optional(),
+    ...hostOverrides,
+  }),
+], { error: 'should be "local", { local: true, ... } or { ssh: user@host[:port], ... }' });
+
+export const switchSchema = z.strictObject({
+  upstream: z.string().regex(/^[A-Za-z0-9_-]+$/, 'should be an nginx upstream name (letters, digits, _ and -)'),
+  file: absPath,
+  previewFile: absPath.optional(),
+  test: argv.default(['nginx', '-t']),
+  reload: argv.default(['nginx', '-s', 'reload']),
+  hosts: z.array(switchHostSchema).min(1, 'should list at least one host').default(['local']),
+  verify: verifyTarget,
+  keep: z.number().int().min(1).default(3),
+  /** Where the lock and history live on the first switch host. */
+  stateDir: absPath.default('/var/lib/deployer'),
+});
+
+export const stateSchema = z.strictObject({
+  /** Local directory for test-image records (relative to the config file). */
+  dir: relOrAbsPath.default('.deployer'),
+});
+
+export const configSchema = z.strictObject({
+  app: name,
+  registry: registrySchema.optional(),
+  images: imagesSchema,
+  build: buildSchema,
+  changes: changesSchema.prefault({}),
+  exec: execSchema.prefault({}),
+  verify: verifySchema.prefault({}),
+  test: testSchema.optional(),
+  deploy: deploySchema.optional(),
+  preview: previewSchema.optional(),
+  switch: switchSchema.optional(),
+  state: stateSchema.prefault({}),
+});
+
+export type Config = z.output<typeof configSchema>;
+export type SwitchHost = z.output<typeof switchHostSchema>;
+export type TestConfig = z.output<typeof testSchema>;
+export type DeployConfig = z.output<typeof deploySchema>;
+export type SwitchConfig = z.output<typeof switchSchema>;

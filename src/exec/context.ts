@@ -1,0 +1,13 @@
+import type { Config } from '../core/config/schema.js';
+import type { Ports } from '../ports/index.js';
+
+// What a step handler receives. `vars` carries values only known during apply (a container id made
+// by one step and committed by the next); the plan itself never needs them.
+export interface ExecContext {
+  config: Config;
+  ports: Ports;
+  signal: AbortSignal;
+  /** Registers cleanup that runs on every exit path (success, failure, interrupt), last-in first-out. */
+  defer(what: string, fn: () => Promise<void>): void;
+  vars: Map<string, unknown>;
+}
