@@ -15,6 +15,7 @@ dpkg -s busybox-static >/dev/null 2>&1 || need_pkgs+=(busybox-static)
 have htpasswd || need_pkgs+=(apache2-utils)
 have xmllint || need_pkgs+=(libxml2-utils)
 have git || need_pkgs+=(git)
+have gcc || need_pkgs+=(gcc libc6-dev)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"

@@ -1,0 +1,25 @@
+import { execa } from 'execa';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the deployer CLI from source through tsx, like a Jenkins step would: no TTY, CI set,
+ * colour off. `opts.env` is added to the environment.
+ */
+export async function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string }): Promise<CliResult> {
+  const r = await execa(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/bin.ts`, ...args], {
+    cwd: opts.cwd,
+    env: { CI: 'true', NO_COLOR: '1', ...opts.env },
+    reject: false,
+    timeout: opts.timeoutMs ?? 120_000,
+    ...(opts.input !== undefined ? { input: opts.input } : { stdin: 'ignore' as const }),
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
