@@ -2,6 +2,9 @@ import { dockerClient } from '../adapters/docker/client.js';
 import { dockerEngine } from '../adapters/docker/engine.js';
 import { gitAt } from '../adapters/git.js';
 import { systemClock } from '../adapters/clock.js';
+import { localFiles } from '../adapters/files.js';
+import { nodeHttp } from '../adapters/http.js';
+import { fileRecordStore } from '../adapters/records-file.js';
 import type { Ports } from '../ports/index.js';
 import { configPath, type LoadedConfig } from './config-file.js';
 import type { Output } from './output.js';
@@ -15,5 +18,8 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     docker: dockerEngine(docker),
     clock: systemClock,
     log: out,
+    records: fileRecordStore(configPath(loaded, loaded.config.state.dir)),
+    http: nodeHttp,
+    files: localFiles,
   };
 }

@@ -2,6 +2,9 @@ import type { Clock } from './clock.js';
 import type { DockerPort } from './docker.js';
 import type { GitPort } from './git.js';
 import type { Log } from './log.js';
+import type { LocalFiles } from './files.js';
+import type { HttpPort } from './http.js';
+import type { TestRecordStore } from './records.js';
 
 // Everything a planner or step handler may touch, built only by the entry point (src/cli/wire.ts).
 // Capabilities add their own ports here as fields.
@@ -10,6 +13,10 @@ export interface Ports {
   docker: DockerPort;
   clock: Clock;
   log: Log;
+  /** Passing test-image runs, by image id (written by test-image, read by switch). */
+  records: TestRecordStore;
+  http: HttpPort;
+  files: LocalFiles;
 }
 
 export type { Clock, DockerPort, GitPort, Log };
