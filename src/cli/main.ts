@@ -51,11 +51,6 @@ export async function main(argv: string[]): Promise<number> {
   };
 
   const program = buildProgram(run);
-  program.exitOverride();
-  program.configureOutput({
-    writeErr: (s) => process.stderr.write(s),
-    outputError: (s, write) => write(`deployer: ${s.replace(/^error: /, '')}`),
-  });
   try {
     await program.parseAsync(argv);
     return exitCode;

@@ -26,7 +26,13 @@ export function buildProgram(run: Runner): Command {
     .option('--json', 'machine-readable output on stdout', false)
     .option('-v, --verbose', 'more progress detail on stderr', false)
     .showHelpAfterError('(run with --help for usage)')
-    .addHelpText('after', EXIT_CODES_HELP);
+    .addHelpText('after', EXIT_CODES_HELP)
+    // Set before subcommands are added: commander copies these settings into each subcommand then.
+    .exitOverride()
+    .configureOutput({
+      writeErr: (s) => process.stderr.write(s),
+      outputError: (s, write) => write(`deployer: ${s.replace(/^error: /, '')}`),
+    });
   registerChanges(program, run);
   registerBuildCommands(program, run);
   registerTestImage(program, run);

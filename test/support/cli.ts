@@ -2,6 +2,8 @@ import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** tsx's loader by absolute URL: `--import tsx` would resolve from the cwd, which is a temp dir. */
+const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
 export interface CliResult {
   exitCode: number;
@@ -14,7 +16,7 @@ export interface CliResult {
  * colour off. `opts.env` is added to the environment.
  */
 export async function runCli(args: string[], opts: { cwd: string; env?: Record<string, string>; timeoutMs?: number; input?: string }): Promise<CliResult> {
-  const r = await execa(process.execPath, ['--import', 'tsx', `${ROOT}src/cli/bin.ts`, ...args], {
+  const r = await execa(process.execPath, ['--import', TSX_LOADER, `${ROOT}src/cli/bin.ts`, ...args], {
     cwd: opts.cwd,
     env: { CI: 'true', NO_COLOR: '1', ...opts.env },
     reject: false,
