@@ -1,0 +1,80 @@
+import type { SwitchConfig, SwitchHost } from '../config/schema.js';
+
+// The switch hosts with their per-host overrides applied: one record per load balancer, named the
+// way people will read it in plans, errors and the history.
+
+export interface VerifyTarget {
+  url: string;
+  header: string;
+  timeoutSeconds: number;
+}
+
+export interface SshTarget {
+  user: string;
+  host: string;
+  port: number;
+  identityFile?: string;
+  knownHosts?: string;
+}
+
+export interface ResolvedHost {
+  /** Unique among the hosts: `local`, the entry's `name`, or `user@host[:port]`. */
+  name: string;
+  index: number;
+  ssh?: SshTarget;
+  file: string;
+  previewFile?: string;
+  test: string[];
+  reload: string[];
+  verify: VerifyTarget;
+}
+
+interface Overrides {
+  name?: string | undefined;
+  file?: string | undefined;
+  previewFile?: string | undefined;
+  test?: string[] | undefined;
+  reload?: string[] | undefined;
+  verify?: VerifyTarget | undefined;
+}
+
+export function parseSshTarget(spec: string): Omit<SshTarget, 'identityFile' | 'knownHosts'> {
+  const m = /^([^@]+)@([^:]+)(?::(\d+))?$/.exec(spec);
+  if (!m) throw new Error(`invalid ssh target ${JSON.stringify(spec)}`);
+  return { user: m[1]!, host: m[2]!, port: m[3] ? Number(m[3]) : 22 };
+}
+
+export function resolveSwitchHosts(sw: SwitchConfig): ResolvedHost[] {
+  const seen = new Map<string, number>();
+  return sw.hosts.map((entry: SwitchHost, index) => {
+    const o: Overrides = typeof entry === 'string' ? {} : entry;
+    const ssh = typeof entry === 'object' && 'ssh' in entry
+      ? {
+        ...parseSshTarget(entry.ssh),
+        ...(entry.identityFile !== undefined ? { identityFile: entry.identityFile } : {}),
+        ...(entry.knownHosts !== undefined ? { knownHosts: entry.knownHosts } : {}),
+      }
+      : undefined;
+    let name = o.name ?? (typeof entry === 'object' && 'ssh' in entry ? entry.ssh : 'local');
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    if (n > 0) name = `${name}#${index + 1}`;
+    const previewFile = o.previewFile ?? sw.previewFile;
+    return {
+      name,
+      index,
+      ...(ssh ? { ssh } : {}),
+      file: o.file ?? sw.file,
+      ...(previewFile ? { previewFile } : {}),
+      test: o.test ?? sw.test,
+      reload: o.reload ?? sw.reload,
+      verify: o.verify ?? sw.verify,
+    };
+  });
+}
+
+/** Where the lock and history live: the first switch host, `<stateDir>/<app>/`. */
+export function stateLocation(sw: SwitchConfig, app: string, hosts: readonly ResolvedHost[]): { host: string; dir: string; lock: string; history: string } {
+  const dir = `${sw.stateDir.replace(/\/+$/, '')}/${app}`;
+  return { host: hosts[0]!.name, dir, lock: `${dir}/lock`, history: `${dir}/history.jsonl` };
+}
