@@ -5,6 +5,7 @@ import { systemClock } from '../adapters/clock.js';
 import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
 import { fileRecordStore } from '../adapters/records-file.js';
+import { schedulerFor } from '../adapters/scheduler/index.js';
 import type { Ports } from '../ports/index.js';
 import { configPath, type LoadedConfig } from './config-file.js';
 import type { Output } from './output.js';
@@ -21,5 +22,14 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     records: fileRecordStore(configPath(loaded, loaded.config.state.dir)),
     http: nodeHttp,
     files: localFiles,
+    scheduler: schedulerFor({
+      config: loaded.config,
+      configFile: loaded.path,
+      resolvePath: (p) => configPath(loaded, p),
+      docker: dockerEngine(docker),
+      clock: systemClock,
+      log: out,
+      env: process.env,
+    }),
   };
 }

@@ -5,6 +5,7 @@ import type { Log } from './log.js';
 import type { LocalFiles } from './files.js';
 import type { HttpPort } from './http.js';
 import type { TestRecordStore } from './records.js';
+import type { SchedulerPort } from './scheduler.js';
 
 // Everything a planner or step handler may touch, built only by the entry point (src/cli/wire.ts).
 // Capabilities add their own ports here as fields.
@@ -17,6 +18,8 @@ export interface Ports {
   records: TestRecordStore;
   http: HttpPort;
   files: LocalFiles;
+  /** Environments: the docker engine or Marathon, per deploy.scheduler (deploy, destroy, gc, status, switch). */
+  scheduler: SchedulerPort;
 }
 
 export type { Clock, DockerPort, GitPort, Log };

@@ -1,20 +1,108 @@
 import type { Command } from 'commander';
-import { notImplemented } from '../command.js';
+import type { EnvironmentInfo } from '../../core/deploy/environment.js';
+import { previewUrl } from '../../core/deploy/preview-url.js';
+import { environmentId, requireDeployConfig } from '../../core/deploy/spec.js';
+import { shortSha } from '../../core/image-ref.js';
+import { DEPLOYED_ENVIRONMENT } from '../../exec/handlers/deploy.js';
+import type { HistoryPort } from '../../ports/history.js';
+import { gatherDeployFacts, planDeploy } from '../../planners/deploy.js';
+import { gatherDestroyFacts, planDestroy } from '../../planners/destroy.js';
+import { gatherGcFacts, planGc } from '../../planners/gc.js';
+import { notImplemented, type CommandEnv } from '../command.js';
 import type { Runner } from '../program.js';
+
+/** INTEGRATION POINT (history): `ports.history` is wired by the switch capability; absent means "no history". */
+function historyOf(env: CommandEnv): Pick<HistoryPort, 'read'> | undefined {
+  return (env.ports as { history?: HistoryPort }).history;
+}
+
+function environmentJson(e: EnvironmentInfo) {
+  return {
+    revision: e.revision,
+    id: e.id,
+    image: e.image,
+    wanted: e.wanted,
+    healthy: e.healthy,
+    backends: e.backends.map((b) => `${b.host}:${b.port}`),
+    instances: e.instances.map((i) => ({ id: i.id, state: i.state, backend: i.backend ? `${i.backend.host}:${i.backend.port}` : null })),
+    createdAt: e.createdAt?.toISOString() ?? null,
+  };
+}
 
 export function registerDeployCommands(program: Command, run: Runner): void {
   program.command('deploy')
     .description('create an environment of N containers of <delta>:<sha>, wait until healthy, give it a preview hostname')
     .argument('<rev>', 'revision to deploy')
     .option('--keep-failed', 'leave a failed environment in place for debugging', false)
-    .action(run(notImplemented('deploy', 'issue 5')));
+    .action(run(async (env, [rev], opts) => {
+      requireDeployConfig(env.config, env.loaded.path);
+      const facts = await gatherDeployFacts(env.ports, env.config, rev!);
+      const plan = planDeploy(env.config, facts, { keepFailed: opts.keepFailed === true });
+      const url = previewUrl(env.config, facts.revision);
+      return {
+        plan,
+        report: (vars) => {
+          const deployed = vars.get(DEPLOYED_ENVIRONMENT) as EnvironmentInfo | undefined;
+          const e = deployed ?? facts.existing;
+          const sha12 = shortSha(facts.revision);
+          const lines = e
+            ? [
+              deployed
+                ? `environment ${e.id} is healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler})`
+                : `environment ${e.id} was already healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler}); nothing deployed`,
+              ...e.instances.map((i) => `  ${i.id}  ${i.backend ? `${i.backend.host}:${i.backend.port}` : '-'}  ${i.state}`),
+            ]
+            : [`environment ${environmentId(env.config, facts.revision)}: nothing deployed`];
+          if (url) lines.push(`preview: ${url}`);
+          return {
+            text: lines.join('\n'),
+            json: {
+              command: 'deploy',
+              revision: facts.revision,
+              sha12,
+              scheduler: facts.scheduler,
+              deployed: deployed !== undefined,
+              environment: e ? environmentJson(e) : null,
+              previewUrl: url ?? null,
+            },
+          };
+        },
+      };
+    }));
   program.command('destroy')
     .description('remove an environment and its preview entry (never the live one)')
     .argument('<rev>', 'revision whose environment to remove')
-    .action(run(notImplemented('destroy', 'issue 5')));
+    .action(run(async (env, [rev]) => {
+      requireDeployConfig(env.config, env.loaded.path);
+      const facts = await gatherDestroyFacts({ ...env.ports, history: historyOf(env) }, env.config, rev!);
+      const plan = planDestroy(env.config, facts);
+      const removed = plan.steps.some((s) => s.kind === 'scheduler.destroy');
+      return {
+        plan,
+        report: () => ({
+          text: removed ? `environment ${environmentId(env.config, facts.revision)} removed` : `no environment for ${shortSha(facts.revision)}; nothing removed`,
+          json: { command: 'destroy', revision: facts.revision, removed },
+        }),
+      };
+    }));
   program.command('gc')
     .description('remove environments beyond switch.keep, never the live one or the rollback target')
-    .action(run(notImplemented('gc', 'issue 5')));
+    .action(run(async (env) => {
+      requireDeployConfig(env.config, env.loaded.path);
+      const facts = await gatherGcFacts({ ...env.ports, history: historyOf(env) }, env.config);
+      const plan = planGc(env.config, facts);
+      const f = plan.facts as { kept: { revision: string; why: string }[]; remove: string[] };
+      return {
+        plan,
+        report: () => ({
+          text: [
+            ...f.remove.map((r) => `removed ${environmentId(env.config, r)}`),
+            ...f.kept.map((k) => `kept ${environmentId(env.config, k.revision)} (${k.why})`),
+          ].join('\n') || 'no environments',
+          json: { command: 'gc', removed: f.remove, kept: f.kept },
+        }),
+      };
+    }));
   program.command('status')
     .description('the live revision, every environment, the rollback target, and drift')
     .action(run(notImplemented('status', 'issue 5')));

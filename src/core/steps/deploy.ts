@@ -1,8 +1,27 @@
+import type { DeploySpec } from '../deploy/spec.js';
 import type { StepBase } from '../plan.js';
 
-// Steps of deploy, destroy and gc.
-export interface PlaceholderDeployStep extends StepBase {
-  kind: 'deploy.placeholder';
+// Steps of deploy, destroy and gc. Each names the environment it creates or removes; the values only
+// known during apply (docker host ports, Marathon task hosts) are read back by the handler.
+
+/** Create the environment and wait until every instance is healthy (or fail with a diagnosis). */
+export interface SchedulerDeployStep extends StepBase {
+  kind: 'scheduler.deploy';
+  scheduler: 'docker' | 'marathon';
+  /** Container name stem or Marathon app id. */
+  environment: string;
+  spec: DeploySpec;
+  /** Leave a failed environment in place for debugging instead of removing it. */
+  keepFailed: boolean;
 }
 
-export type DeployStep = PlaceholderDeployStep;
+/** Remove an environment (every container, or the Marathon app). A missing one is not an error. */
+export interface SchedulerDestroyStep extends StepBase {
+  kind: 'scheduler.destroy';
+  scheduler: 'docker' | 'marathon';
+  environment: string;
+  app: string;
+  revision: string;
+}
+
+export type DeployStep = SchedulerDeployStep | SchedulerDestroyStep;

@@ -1,8 +1,56 @@
+import { DeployerError, StepFailedError } from '../../core/errors.js';
+import { shortSha } from '../../core/image-ref.js';
 import type { DeployStep } from '../../core/steps/deploy.js';
+import type { EnvironmentInfo } from '../../ports/scheduler.js';
 import type { HandlersFor } from './types.js';
 
+/** `vars` key under which scheduler.deploy leaves the healthy environment for the report and later steps. */
+export const DEPLOYED_ENVIRONMENT = 'deploy.environment';
+
+/** Removing a failed environment must not be cut short by the Ctrl-C that caused it. */
+const CLEANUP_TIMEOUT_MS = 120_000;
+
+function withHint(e: unknown, hint: string, extra: string[] = []): unknown {
+  if (!(e instanceof DeployerError)) return e;
+  if (e instanceof StepFailedError) {
+    return new StepFailedError(e.message, { code: e.code, details: [...e.details, ...extra], hint: e.hint ? `${e.hint}\n${hint}` : hint, cause: e.cause ?? e });
+  }
+  return e;
+}
+
 export const deployHandlers: HandlersFor<DeployStep> = {
-  async 'deploy.placeholder'() {
-    throw new Error('placeholder step: not implemented');
+  async 'scheduler.deploy'(step, ctx) {
+    const { scheduler, log } = ctx.ports;
+    const { spec } = step;
+    let created = false;
+    let env: EnvironmentInfo;
+    try {
+      env = await scheduler.deploy(spec, {
+        signal: ctx.signal,
+        progress: (m) => log.info(`  ${step.environment}: ${m}`),
+        onCreated: () => {
+          created = true;
+        },
+      });
+    } catch (e) {
+      if (!created) throw e;
+      const destroyCmd = `deployer destroy ${spec.revision}`;
+      if (step.keepFailed) {
+        throw withHint(e, `the failed environment ${step.environment} was kept (--keep-failed); remove it with \`${destroyCmd}\``);
+      }
+      try {
+        await scheduler.destroy(spec.app, spec.revision, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });
+      } catch (cleanup) {
+        const why = cleanup instanceof Error ? cleanup.message : String(cleanup);
+        throw withHint(e, `removing the failed environment ${step.environment} failed too: ${why}; run \`${destroyCmd}\``);
+      }
+      throw withHint(e, `the failed environment ${step.environment} was removed; pass --keep-failed to keep one for debugging`);
+    }
+    ctx.vars.set(DEPLOYED_ENVIRONMENT, env);
+    log.info(`  ${step.environment}: ${env.healthy}/${env.wanted} healthy (${shortSha(spec.revision)})`);
+  },
+
+  async 'scheduler.destroy'(step, ctx) {
+    await ctx.ports.scheduler.destroy(step.app, step.revision, { signal: ctx.signal });
   },
 };

@@ -1,0 +1,57 @@
+import { request } from 'node:http';
+
+// One HTTP health probe: GET <path> on host:port, healthy on 2xx/3xx (Marathon's rule for HTTP
+// checks). A fresh connection per probe, so a stuck keep-alive socket never hides a dead app.
+
+export interface ProbeResult {
+  ok: boolean;
+  status?: number;
+  /** The start of the body, for diagnosis. */
+  body?: string;
+  /** Transport failure: ECONNREFUSED, ECONNRESET, timeout. */
+  error?: string;
+}
+
+const BODY_SNIPPET = 200;
+
+export function probeHttp(host: string, port: number, path: string, timeoutMs: number, signal?: AbortSignal): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (r: ProbeResult) => {
+      if (settled) return;
+      settled = true;
+      resolve(r);
+    };
+    const req = request({ host, port, path, method: 'GET', agent: false, headers: { 'user-agent': 'deployer-health' }, ...(signal ? { signal } : {}) }, (res) => {
+      const status = res.statusCode ?? 0;
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const finish = () => {
+        const body = Buffer.concat(chunks).toString('utf8').slice(0, BODY_SNIPPET);
+        done({ ok: status >= 200 && status < 400, status, body });
+      };
+      res.on('data', (c: Buffer) => {
+        if (size < BODY_SNIPPET) chunks.push(c);
+        size += c.length;
+        if (size >= BODY_SNIPPET) {
+          finish();
+          res.destroy();
+        }
+      });
+      res.on('end', finish);
+      res.on('error', finish);
+      res.on('close', finish);
+    });
+    req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs}ms`)));
+    req.on('error', (e: NodeJS.ErrnoException) => done({ ok: false, error: e.code && e.code !== 'ERR_SOCKET_TIMEOUT' ? e.code : e.message }));
+    req.end();
+  });
+}
+
+/** `200`, `500 "Internal Server Error"`, `ECONNREFUSED`. */
+export function describeProbe(r: ProbeResult | undefined): string {
+  if (!r) return 'not probed yet';
+  if (r.error) return r.error;
+  const body = (r.body ?? '').replace(/\s+/g, ' ').trim();
+  return body ? `${r.status} ${JSON.stringify(body.length > 80 ? `${body.slice(0, 80)}…` : body)}` : String(r.status);
+}

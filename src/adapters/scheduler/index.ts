@@ -1,0 +1,92 @@
+import type { Config } from '../../core/config/schema.js';
+import { ConfigError } from '../../core/errors.js';
+import { sensitive } from '../../core/sensitive.js';
+import type { Clock } from '../../ports/clock.js';
+import type { DockerPort } from '../../ports/docker.js';
+import type { Log } from '../../ports/log.js';
+import type { SchedulerPort } from '../../ports/scheduler.js';
+import { dockerScheduler } from './docker.js';
+import { marathonClient, type MarathonAuth } from './marathon/client.js';
+import { marathonScheduler } from './marathon/index.js';
+
+// Builds the scheduler deploy.scheduler names. No I/O here: Marathon's /v2/info and the CA file are
+// read at the first request.
+
+export interface SchedulerWiring {
+  config: Config;
+  /** The config file, for error messages. */
+  configFile: string;
+  /** Resolves a path from the config against the config file's directory. */
+  resolvePath(p: string): string;
+  docker: DockerPort;
+  clock: Clock;
+  log: Log;
+  env: NodeJS.ProcessEnv;
+}
+
+/** DEPLOYER_MARATHON_USER / DEPLOYER_MARATHON_PASSWORD, wrapped where they enter. */
+export function marathonAuthFromEnv(env: NodeJS.ProcessEnv, configFile: string): MarathonAuth | undefined {
+  const user = env.DEPLOYER_MARATHON_USER;
+  const password = env.DEPLOYER_MARATHON_PASSWORD;
+  if (!user && !password) return undefined;
+  if (!user || password === undefined) {
+    throw new ConfigError(configFile, [{ path: '(environment)', message: 'DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD must be set together' }]);
+  }
+  return { user: sensitive(user), password: sensitive(password) };
+}
+
+function unconfigured(configFile: string): SchedulerPort {
+  const refuse = async (): Promise<never> => {
+    throw new ConfigError(configFile, [{ path: 'deploy', message: 'is required for deploy, destroy, gc, status and switch (see deployer.example.yaml)' }]);
+  };
+  return { name: 'docker', about: refuse, list: refuse, get: refuse, deploy: refuse, destroy: refuse };
+}
+
+export function schedulerFor(w: SchedulerWiring): SchedulerPort {
+  const deploy = w.config.deploy;
+  if (!deploy) return unconfigured(w.configFile);
+  if (deploy.scheduler === 'marathon') {
+    const m = deploy.marathon;
+    if (!m) {
+      const refuse = async (): Promise<never> => {
+        throw new ConfigError(w.configFile, [{ path: 'deploy/marathon', message: 'is required when deploy.scheduler is marathon' }]);
+      };
+      return { name: 'marathon', about: refuse, list: refuse, get: refuse, deploy: refuse, destroy: refuse };
+    }
+    let auth: MarathonAuth | undefined;
+    try {
+      auth = marathonAuthFromEnv(w.env, w.configFile);
+    } catch (e) {
+      // Reported when Marathon is used, not by every command that merely builds the ports.
+      const refuse = async (): Promise<never> => {
+        throw e;
+      };
+      return { name: 'marathon', about: refuse, list: refuse, get: refuse, deploy: refuse, destroy: refuse };
+    }
+    const client = marathonClient({
+      url: m.url,
+      ...(auth ? { auth } : {}),
+      ...(m.caFile ? { caFile: w.resolvePath(m.caFile) } : {}),
+      sleep: (ms, signal) => w.clock.sleep(ms, signal),
+      debug: (msg) => w.log.debug(msg),
+    });
+    return marathonScheduler({ client, appPrefix: m.appPrefix, cpus: m.cpus, mem: m.mem, clock: w.clock });
+  }
+  const dockerHost = w.env.DOCKER_HOST;
+  return dockerScheduler(w.docker, {
+    bindAddress: deploy.bindAddress,
+    endpoint: dockerHost ? `docker (${dockerHost})` : 'docker (local engine)',
+    // A wildcard bind on a remote engine is reached at that engine's host.
+    wildcardHost: remoteHost(dockerHost) ?? '127.0.0.1',
+    clock: w.clock,
+  });
+}
+
+function remoteHost(dockerHost: string | undefined): string | undefined {
+  if (!dockerHost || !/^(tcp|ssh|https?):\/\//.test(dockerHost)) return undefined;
+  try {
+    return new URL(dockerHost).hostname || undefined;
+  } catch {
+    return undefined;
+  }
+}

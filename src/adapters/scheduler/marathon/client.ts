@@ -1,0 +1,222 @@
+import { readFile } from 'node:fs/promises';
+import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { ConfigError, StepFailedError } from '../../../core/errors.js';
+import type { Sensitive } from '../../../core/sensitive.js';
+import { errorMessage } from '../../../core/marathon/errors.js';
+
+// Marathon's REST API over node:http(s). Not fetch: a CA file needs an undici dispatcher (undici is
+// not a dependency), and fetch's 300 s body timeout would cut the event stream. Every request
+// carries basic auth when configured; 5xx and connection errors are retried with backoff.
+
+export interface MarathonAuth {
+  user: Sensitive<string>;
+  password: Sensitive<string>;
+}
+
+export interface RetryPolicy {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface MarathonClientOptions {
+  url: string;
+  auth?: MarathonAuth;
+  /** PEM file of the CA that signed Marathon's certificate; read at the first request. */
+  caFile?: string;
+  retry?: Partial<RetryPolicy>;
+  /** Per request, until the response headers arrive and between body chunks. */
+  requestTimeoutMs?: number;
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  debug?(message: string): void;
+}
+
+export interface MarathonResponse<T = unknown> {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: T;
+}
+
+/** A non-2xx answer, after retries for 5xx. The adapter turns it into a message for a person. */
+export class MarathonHttpError extends Error {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly status: number,
+    readonly body: unknown,
+    readonly raw: string,
+    readonly attempts: number,
+  ) {
+    super(`Marathon answered ${method} ${path} with ${status}: ${errorMessage(body, raw) || '(empty body)'}`);
+    this.name = 'MarathonHttpError';
+  }
+}
+
+const RETRY_STATUS = new Set([500, 502, 503, 504]);
+const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'MARATHON_TIMEOUT']);
+const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;
+
+class TransportError extends Error {
+  constructor(readonly code: string, message: string) {
+    super(message);
+  }
+}
+
+export interface MarathonClient {
+  readonly url: string;
+  request<T = unknown>(method: string, path: string, opts?: { body?: unknown; signal?: AbortSignal; retry?: boolean }): Promise<MarathonResponse<T>>;
+  /** Opens a streaming GET (the event stream); resolves once the headers are in, following redirects. */
+  openStream(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage>;
+  close(): void;
+}
+
+export function marathonClient(opts: MarathonClientOptions): MarathonClient {
+  const base = new URL(opts.url);
+  const baseUrl = base.href.replace(/\/+$/, '');
+  const retry: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 4000, ...opts.retry };
+  const timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  let agents: Promise<{ http: HttpAgent; https: HttpsAgent }> | undefined;
+
+  const getAgents = () => (agents ??= (async () => {
+    let ca: Buffer | undefined;
+    if (opts.caFile) {
+      try {
+        ca = await readFile(opts.caFile);
+      } catch (e) {
+        agents = undefined;
+        const code = (e as NodeJS.ErrnoException).code ?? String(e);
+        throw new ConfigError('deployer.yaml', [{ path: 'deploy/marathon/caFile', message: `${opts.caFile} cannot be read (${code})` }], { cause: e });
+      }
+    }
+    return { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true, ...(ca ? { ca } : {}) }) };
+  })());
+
+  const headersFor = (extra: Record<string, string>): Record<string, string> => {
+    const h: Record<string, string> = { 'user-agent': 'deployer', ...extra };
+    if (opts.auth) {
+      // Revealed here only, at the moment the header is built.
+      h.authorization = `Basic ${Buffer.from(`${opts.auth.user.reveal()}:${opts.auth.password.reveal()}`).toString('base64')}`;
+    }
+    return h;
+  };
+
+  async function send(method: string, target: URL, headers: Record<string, string>, body: string | undefined, signal: AbortSignal | undefined, stream: boolean): Promise<IncomingMessage> {
+    const { http, https } = await getAgents();
+    const isHttps = target.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      const req = (isHttps ? httpsRequest : httpRequest)(target, {
+        method,
+        headers: { ...headers, ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)) } : {}) },
+        // The event stream gets its own connection: it never returns to a keep-alive pool.
+        agent: stream ? false : isHttps ? https : http,
+        ...(isHttps && stream ? { ca: https.options.ca } : {}),
+        ...(signal ? { signal } : {}),
+      }, resolve);
+      req.setTimeout(timeoutMs, () => req.destroy(new TransportError('MARATHON_TIMEOUT', `no response within ${timeoutMs}ms`)));
+      req.on('error', (e: NodeJS.ErrnoException) => {
+        if (e instanceof TransportError) return reject(e);
+        if (signal?.aborted) return reject(signal.reason ?? e);
+        reject(new TransportError(e.code ?? 'ERR', e.message));
+      });
+      if (body !== undefined) req.write(body);
+      req.end();
+    });
+  }
+
+  async function readBody(res: IncomingMessage): Promise<string> {
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
+  }
+
+  function unreachable(method: string, path: string, e: TransportError, attempts: number): StepFailedError {
+    if (TLS_CODES.test(e.code) || TLS_CODES.test(e.message)) {
+      return new StepFailedError(`TLS to Marathon at ${baseUrl} failed: ${e.message} (${e.code})`, {
+        code: 'marathon.tls',
+        hint: 'set deploy.marathon.caFile to the PEM of the CA that signed Marathon\'s certificate',
+        cause: e,
+      });
+    }
+    return new StepFailedError(`cannot reach Marathon at ${baseUrl} (${method} ${path}: ${e.code === 'MARATHON_TIMEOUT' ? e.message : e.code}${attempts > 1 ? `, ${attempts} attempts` : ''})`, {
+      code: 'marathon.unreachable',
+      hint: 'check deploy.marathon.url and that Marathon is up',
+      cause: e,
+    });
+  }
+
+  return {
+    url: baseUrl,
+
+    async request<T>(method: string, path: string, o: { body?: unknown; signal?: AbortSignal; retry?: boolean } = {}) {
+      const target = new URL(baseUrl + path);
+      const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+      const attempts = o.retry === false ? 1 : retry.attempts;
+      for (let attempt = 1; ; attempt++) {
+        o.signal?.throwIfAborted();
+        let failure: TransportError | MarathonHttpError;
+        try {
+          const res = await send(method, target, headersFor({ accept: 'application/json' }), payload, o.signal, false);
+          const raw = await readBody(res);
+          const status = res.statusCode ?? 0;
+          let body: unknown = raw;
+          try {
+            body = raw ? JSON.parse(raw) : undefined;
+          } catch {
+            // leader-proxy errors are text or HTML (marathon-api.md §0)
+          }
+          if (status >= 200 && status < 300) return { status, headers: res.headers, body: body as T };
+          failure = new MarathonHttpError(method, path, status, body, raw, attempt);
+          if (!RETRY_STATUS.has(status)) throw failure;
+        } catch (e) {
+          if (e instanceof MarathonHttpError && !RETRY_STATUS.has(e.status)) throw e;
+          if (!(e instanceof TransportError) && !(e instanceof MarathonHttpError)) throw e;
+          if (e instanceof TransportError && !RETRY_CODES.has(e.code)) throw unreachable(method, path, e, attempt);
+          failure = e;
+        }
+        if (attempt >= attempts) throw failure instanceof TransportError ? unreachable(method, path, failure, attempt) : failure;
+        const delay = Math.min(retry.maxDelayMs, retry.baseDelayMs * 2 ** (attempt - 1));
+        opts.debug?.(`marathon: ${method} ${path} failed (${failure instanceof TransportError ? failure.code : failure.status}); retry ${attempt}/${attempts - 1} in ${delay}ms`);
+        await opts.sleep(delay, o.signal);
+      }
+    },
+
+    async openStream(path, headers, signal) {
+      let target = new URL(baseUrl + path);
+      for (let hop = 0; ; hop++) {
+        let res: IncomingMessage;
+        try {
+          res = await send('GET', target, headersFor(headers), undefined, signal, true);
+        } catch (e) {
+          if (e instanceof TransportError) throw unreachable('GET', path, e, 1);
+          throw e;
+        }
+        const status = res.statusCode ?? 0;
+        // A standby answers /v2/events with a redirect to the leader since 1.7 (marathon-api.md §0).
+        if (status >= 300 && status < 400 && res.headers.location && hop < 3) {
+          res.resume();
+          target = new URL(res.headers.location, target);
+          continue;
+        }
+        if (status !== 200) {
+          const raw = await readBody(res).catch(() => '');
+          let body: unknown = raw;
+          try {
+            body = JSON.parse(raw);
+          } catch {
+            // HTML (a 405 from Jetty when Accept is not exactly text/event-stream)
+          }
+          throw new MarathonHttpError('GET', path, status, body, raw, 1);
+        }
+        return res;
+      }
+    },
+
+    close() {
+      void agents?.then((a) => {
+        a.http.destroy();
+        a.https.destroy();
+      }, () => {});
+    },
+  };
+}

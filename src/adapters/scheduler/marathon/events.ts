@@ -1,0 +1,83 @@
+import type { IncomingMessage } from 'node:http';
+import { createParser } from 'eventsource-parser';
+import { parseEventData, WATCHED_EVENT_TYPES, type DeployEvent } from '../../../core/marathon/events.js';
+import type { MarathonClient } from './client.js';
+
+// The SSE event stream /v2/events. Jetty compares the Accept header with equals(), so it must be
+// exactly `text/event-stream` (anything else is a 405). Frames use CRLF and blank keepalives every
+// 10 s; events during a disconnect are lost, so a drop is reported and the caller falls back to
+// polling (marathon-api.md §4.1).
+
+export interface EventStream {
+  readonly up: boolean;
+  close(): void;
+}
+
+export interface EventStreamOptions {
+  onEvent(event: DeployEvent): void;
+  /** Called once when the stream ends for any reason other than close(). */
+  onDrop(reason: string): void;
+  signal: AbortSignal;
+  /** Marathon sends a keepalive every 10 s; this much silence means the connection is dead. */
+  idleTimeoutMs?: number;
+  /** How long to wait for the first frame (event_stream_attached) so the subscription is registered. */
+  attachWaitMs?: number;
+}
+
+export function eventsPath(): string {
+  const q = new URLSearchParams();
+  for (const t of WATCHED_EVENT_TYPES) q.append('event_type', t);
+  // Accepted 1.5.9+, default 1.7, only format 1.8+; older versions ignore it (marathon-api.md §4.1).
+  q.append('plan-format', 'light');
+  return `/v2/events?${q.toString()}`;
+}
+
+export async function openEventStream(client: MarathonClient, opts: EventStreamOptions): Promise<EventStream> {
+  const controller = new AbortController();
+  const signal = AbortSignal.any([controller.signal, opts.signal]);
+  const res: IncomingMessage = await client.openStream(eventsPath(), { accept: 'text/event-stream' }, signal);
+  let up = true;
+  let closedByUs = false;
+  let firstFrame: () => void = () => {};
+  const attached = new Promise<void>((resolve) => (firstFrame = resolve));
+
+  const parser = createParser({
+    onEvent(msg) {
+      firstFrame();
+      for (const e of parseEventData(msg.data)) opts.onEvent(e);
+    },
+  });
+  const decoder = new TextDecoder();
+  res.setTimeout(opts.idleTimeoutMs ?? 60_000, () => res.destroy(new Error('event stream idle')));
+  res.on('data', (chunk: Buffer) => {
+    firstFrame();
+    parser.feed(decoder.decode(chunk, { stream: true }));
+  });
+  let dropped = false;
+  const drop = (reason: string) => {
+    up = false;
+    firstFrame();
+    if (dropped || closedByUs) return;
+    dropped = true;
+    opts.onDrop(reason);
+  };
+  res.on('end', () => drop('closed by Marathon'));
+  res.on('error', (e) => drop(e.message));
+  res.on('close', () => drop('connection closed'));
+
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([attached, new Promise<void>((r) => (timer = setTimeout(r, opts.attachWaitMs ?? 1000)))]);
+  clearTimeout(timer);
+
+  return {
+    get up() {
+      return up;
+    },
+    close() {
+      closedByUs = true;
+      up = false;
+      controller.abort();
+      res.destroy();
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { Config } from '../core/config/schema.js';
+import { isHealthy, type EnvironmentInfo } from '../core/deploy/environment.js';
+import { previewUrl } from '../core/deploy/preview-url.js';
+import { deploySpec, environmentArtefacts, environmentId, requireDeployConfig, type DeploySpec } from '../core/deploy/spec.js';
+import { PreconditionError } from '../core/errors.js';
+import { shortSha } from '../core/image-ref.js';
+import { appPath } from '../core/marathon/app-id.js';
+import { buildAppDefinition } from '../core/marathon/app-definition.js';
+import { payloadStyle } from '../core/marathon/version.js';
+import { makePlan, type Plan } from '../core/plan.js';
+import type { SchedulerDeployStep } from '../core/steps/deploy.js';
+import type { DockerPort } from '../ports/docker.js';
+import type { GitPort } from '../ports/git.js';
+import type { SchedulerPort } from '../ports/scheduler.js';
+import { gatherPreviewFacts, planPreview, type PreviewFacts } from './environment-preview.js';
+
+export interface DeployFacts {
+  revision: string;
+  scheduler: 'docker' | 'marathon';
+  endpoint: string;
+  /** Marathon's version (decides the app definition's payload style). */
+  marathonVersion?: string;
+  /** The environment of this revision, if one exists already. */
+  existing?: EnvironmentInfo;
+  /** Revisions of every environment of the app (this one included if it exists). */
+  environments: string[];
+  /** docker scheduler: whether the image is on the engine (containers are created from local images). */
+  imagePresent?: boolean;
+  preview: PreviewFacts;
+}
+
+export interface DeployOptions {
+  keepFailed: boolean;
+}
+
+export async function gatherDeployFacts(
+  ports: { git: Pick<GitPort, 'resolve'>; scheduler: Pick<SchedulerPort, 'name' | 'about' | 'list'>; docker: Pick<DockerPort, 'imageInfo'> },
+  config: Config,
+  rev: string,
+): Promise<DeployFacts> {
+  requireDeployConfig(config);
+  const revision = await ports.git.resolve(rev);
+  const spec = deploySpec(config, revision);
+  const [about, envs, image, preview] = await Promise.all([
+    ports.scheduler.about(),
+    ports.scheduler.list(config.app),
+    ports.scheduler.name === 'docker' ? ports.docker.imageInfo(spec.image) : Promise.resolve(undefined),
+    gatherPreviewFacts(config),
+  ]);
+  const existing = envs.find((e) => e.revision === revision);
+  return {
+    revision,
+    scheduler: ports.scheduler.name,
+    endpoint: about.endpoint,
+    ...(about.version ? { marathonVersion: about.version } : {}),
+    ...(existing ? { existing } : {}),
+    environments: envs.map((e) => e.revision),
+    ...(ports.scheduler.name === 'docker' ? { imagePresent: image !== undefined } : {}),
+    preview,
+  };
+}
+
+function specDetail(config: Config, spec: DeploySpec, facts: DeployFacts): string[] {
+  const deploy = requireDeployConfig(config);
+  const hc = spec.healthCheck;
+  const lines = [
+    `image      ${spec.image}`,
+    facts.scheduler === 'docker'
+      ? `instances  ${spec.instances} × port ${spec.port}, published on ${deploy.bindAddress} at free host ports, restart unless-stopped`
+      : `instances  ${spec.instances} × port ${spec.port} (bridge, dynamic host ports), cpus ${deploy.marathon!.cpus}, mem ${deploy.marathon!.mem} MB`,
+    `health     GET ${hc.path} → 2xx/3xx every ${hc.intervalSeconds}s (timeout ${hc.timeoutSeconds}s, grace ${hc.gracePeriodSeconds}s), all instances within ${spec.timeoutSeconds}s`,
+  ];
+  if (facts.scheduler === 'marathon') {
+    const appId = environmentId(config, spec.revision);
+    const version = facts.marathonVersion ?? '';
+    const def = buildAppDefinition(spec, { appId, version, cpus: deploy.marathon!.cpus, mem: deploy.marathon!.mem });
+    const style = payloadStyle(version) === 'legacy' ? 'container.docker.network BRIDGE + docker.portMappings' : 'networks + container.portMappings';
+    lines.push(`PUT ${appPath(appId)}  (Marathon ${version || 'version unknown'}: ${style})`);
+    lines.push(...JSON.stringify(def, null, 2).split('\n').map((l) => `  ${l}`));
+  }
+  return lines;
+}
+
+const withRevision = (facts: DeployFacts): string[] => [...new Set([...facts.environments, facts.revision])];
+
+/** Pure: the deploy decision. A healthy environment of this revision is a no-op; a broken one is refused. */
+export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptions): Plan {
+  const deploy = requireDeployConfig(config);
+  const sha12 = shortSha(facts.revision);
+  const spec = deploySpec(config, facts.revision);
+  const environment = environmentId(config, facts.revision);
+  const subject = `deploy ${sha12}  (${facts.scheduler}, ${deploy.instances} instance${deploy.instances === 1 ? '' : 's'})`;
+  const factsJson = {
+    revision: facts.revision,
+    scheduler: facts.scheduler,
+    endpoint: facts.endpoint,
+    ...(facts.marathonVersion ? { marathonVersion: facts.marathonVersion } : {}),
+    environment,
+    existing: facts.existing ? { id: facts.existing.id, healthy: facts.existing.healthy, wanted: facts.existing.wanted } : null,
+    previewUrl: previewUrl(config, facts.revision) ?? null,
+  };
+
+  if (facts.existing) {
+    const e = facts.existing;
+    if (!isHealthy(e)) {
+      throw new PreconditionError(`an environment for ${sha12} already exists but is not healthy (${e.healthy}/${e.wanted} healthy)`, {
+        code: 'deploy.exists-unhealthy',
+        details: e.instances.map((i) => `${i.id}${i.backend ? ` ${i.backend.host}:${i.backend.port}` : ''}: ${i.state}${i.lastHealth ? ` — ${i.lastHealth}` : ''}`),
+        hint: `remove it with \`deployer destroy ${facts.revision}\`, then deploy again`,
+      });
+    }
+    const notes = [`environment ${environment} is already healthy (${e.healthy}/${e.wanted}): nothing to deploy`];
+    if (e.wanted !== deploy.instances) notes.push(`it runs ${e.wanted} instances, deploy.instances says ${deploy.instances}; destroy and deploy again to change that`);
+    return makePlan('deploy', subject, factsJson, planPreview(config, facts.preview, withRevision(facts)), notes);
+  }
+
+  if (facts.imagePresent === false) {
+    throw new PreconditionError(`image ${spec.image} is not on the Docker engine`, {
+      code: 'deploy.image-missing',
+      hint: `build it first: \`deployer delta-build ${facts.revision}\``,
+    });
+  }
+
+  const step: SchedulerDeployStep = {
+    id: 'deploy',
+    kind: 'scheduler.deploy',
+    title: `deploy ${environmentArtefacts(config, facts.revision)} and wait until healthy`,
+    reason: opts.keepFailed ? 'a failed environment is kept (--keep-failed)' : 'a failed environment is removed',
+    detail: specDetail(config, spec, facts),
+    scheduler: facts.scheduler,
+    environment,
+    spec,
+    keepFailed: opts.keepFailed,
+  };
+  const notes = facts.scheduler === 'marathon' ? [`Marathon agents pull ${spec.image} themselves: it must be in the registry`] : [];
+  return makePlan('deploy', subject, factsJson, [step, ...planPreview(config, facts.preview, withRevision(facts))], notes);
+}
