@@ -1,11 +1,74 @@
 import type { Command } from 'commander';
-import { notImplemented } from '../command.js';
+import { randomUUID } from 'node:crypto';
+import { hostname, userInfo } from 'node:os';
+import { relative, resolve } from 'node:path';
+import { ConfigError } from '../../core/errors.js';
+import { shortSha } from '../../core/image-ref.js';
+import { describeCounts } from '../../core/junit/check.js';
+import { testVerdict } from '../../exec/handlers/test.js';
+import { gatherTestImageFacts, planTestImage } from '../../planners/test-image.js';
+import { configPath } from '../config-file.js';
 import type { Runner } from '../program.js';
+
+function whoAmI(): string {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep $USER
+  }
+  return `${user}@${hostname()}`;
+}
 
 export function registerTestImage(program: Command, run: Runner): void {
   program.command('test-image')
-    .description('run the test suite inside the production image; JUnit XML for Jenkins')
-    .argument('<rev>', 'revision whose image to test')
-    .option('--junit <file>', 'where to write the JUnit report', 'junit_output.xml')
-    .action(run(notImplemented('test-image', 'issue 4')));
+    .description('run the test suite inside the production image (sidecars, smoke checks); JUnit XML for Jenkins; exit 0 pass, 1 fail')
+    .argument('<rev>', 'revision whose image to test (a full sha needs no git repository)')
+    .option('--junit <file>', 'where to write the JUnit report (relative to the current directory)', 'junit_output.xml')
+    .action(run(async (env, [rev], opts) => {
+      const test = env.config.test;
+      if (!test) {
+        throw new ConfigError(env.globals.config, [{ path: 'test', message: 'is required by test-image (at least test.command)' }], {
+          hint: 'see the test section of deployer.example.yaml',
+        });
+      }
+      const facts = await gatherTestImageFacts(env.ports, env.config, rev!);
+      const junitDisplay = String(opts.junit);
+      const stateDir = configPath(env.loaded, env.config.state.dir);
+      const plan = planTestImage(env.config, test, facts, {
+        runId: randomUUID(),
+        junitFile: resolve(process.cwd(), junitDisplay),
+        junitDisplay,
+        recordsDir: relative(process.cwd(), stateDir) || '.',
+        by: whoAmI(),
+        configFile: env.globals.config,
+        canPull: Boolean(env.config.registry) && 'pullImage' in env.ports.docker,
+      });
+      return {
+        plan,
+        report: (vars) => {
+          const v = testVerdict(vars);
+          if (!v) return { text: 'no result', json: null, exitCode: 1 };
+          const lines = [`test-image ${shortSha(facts.revision)} ${v.passed ? v.headline : `FAILED: ${v.headline}`}`, ...v.details.map((d) => `  ${d}`), `  JUnit report: ${v.junitFile}`];
+          if (v.recorded) lines.push(`  recorded ${v.image} (${v.imageId}) as tested`);
+          return {
+            text: lines.join('\n'),
+            json: {
+              revision: facts.revision,
+              image: v.image,
+              imageId: v.imageId ?? null,
+              passed: v.passed,
+              headline: v.headline,
+              details: v.details,
+              summary: describeCounts(v.counts),
+              counts: v.counts,
+              junit: v.junitFile,
+              recorded: v.recorded,
+              warnings: v.warnings,
+            },
+            exitCode: v.passed ? 0 : 1,
+          };
+        },
+      };
+    }));
 }

@@ -1,0 +1,185 @@
+import type { Config, TestConfig } from '../core/config/schema.js';
+import { ConfigError, PreconditionError } from '../core/errors.js';
+import { imageRef, isFullSha, shortSha } from '../core/image-ref.js';
+import { makePlan, type Plan } from '../core/plan.js';
+import type { Step } from '../core/steps/index.js';
+import type { ServiceSpec, TestStep } from '../core/steps/test.js';
+import { commandArgv, commandSpec, RUN_LABEL, testRun } from '../core/test/names.js';
+import { describeCheck } from '../core/test/smoke.js';
+import type { DockerPort } from '../ports/docker.js';
+import type { GitPort } from '../ports/git.js';
+
+export interface TestImageFacts {
+  revision: string;
+  refs: { delta: string; full: string };
+  /** The image to test when it is on the engine (the delta image first, then the full one). */
+  local?: { ref: string; id: string; exposedTcpPorts: number[] };
+}
+
+export interface TestImageOptions {
+  /** A fresh uuid per run: names and the `deployer.run` label. */
+  runId: string;
+  /** Absolute path of the JUnit file to write, and how the person wrote it. */
+  junitFile: string;
+  junitDisplay: string;
+  /** Where records go, for the step title. */
+  recordsDir: string;
+  /** Who runs this (user@host), recorded with a pass. */
+  by: string;
+  /** The config file, for configuration problems found while planning. */
+  configFile: string;
+  /** Whether a missing image can be pulled (a registry is configured and a pull port exists). */
+  canPull: boolean;
+}
+
+/** A full 40-char sha is taken as is (no repository needed, as on a Jenkins test node); anything else goes through git. */
+export async function resolveRevision(git: Pick<GitPort, 'resolve'>, rev: string): Promise<string> {
+  const lower = rev.toLowerCase();
+  return isFullSha(lower) ? lower : git.resolve(rev);
+}
+
+export async function gatherTestImageFacts(
+  ports: { git: Pick<GitPort, 'resolve'>; docker: Pick<DockerPort, 'imageInfo'> },
+  config: Pick<Config, 'registry' | 'images'>,
+  rev: string,
+): Promise<TestImageFacts> {
+  const revision = await resolveRevision(ports.git, rev);
+  const refs = { delta: imageRef(config, 'delta', revision), full: imageRef(config, 'full', revision) };
+  for (const ref of [refs.delta, refs.full]) {
+    const info = await ports.docker.imageInfo(ref);
+    if (info) {
+      const exposedTcpPorts = Object.keys(info.config.ExposedPorts ?? {})
+        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
+        .map((k) => Number(k.split('/')[0]));
+      return { revision, refs, local: { ref, id: info.id, exposedTcpPorts } };
+    }
+  }
+  return { revision, refs };
+}
+
+function smokePort(config: Config, facts: TestImageFacts, configFile: string): number {
+  if (config.deploy) return config.deploy.port;
+  const exposed = facts.local?.exposedTcpPorts ?? [];
+  if (exposed.length === 1) return exposed[0]!;
+  throw new ConfigError(configFile, [{ path: 'deploy/port', message: 'is required by test/smoke: the port the app listens on inside the container' }], {
+    hint: exposed.length ? `the image exposes ${exposed.join(', ')}; set deploy.port to the app's` : 'set deploy.port',
+  });
+}
+
+export function planTestImage(config: Config, test: TestConfig, facts: TestImageFacts, opts: TestImageOptions): Plan {
+  const { revision } = facts;
+  if (!facts.local && !opts.canPull) {
+    throw new PreconditionError(`no image to test for ${shortSha(revision)}: neither ${facts.refs.delta} nor ${facts.refs.full} is on the Docker engine`, {
+      hint: config.registry ? `pull it first, or build it: deployer delta-build ${revision}` : `build it first: deployer delta-build ${revision}`,
+      code: 'test.no-image',
+    });
+  }
+  const image = facts.local?.ref ?? facts.refs.delta;
+  const { base, ...run } = testRun(config.app, revision, opts.runId, { image, junitFile: opts.junitFile, timeoutSeconds: test.timeoutSeconds });
+  const appDir = config.build.appDir;
+  const via = config.exec.via;
+  const steps: TestStep[] = [];
+
+  if (!facts.local) {
+    steps.push({ id: 'pull', kind: 'test.pull', title: `pull ${facts.refs.delta} (or ${facts.refs.full})`, run, refs: [facts.refs.delta, facts.refs.full] });
+  }
+
+  const network = test.services.length ? base : undefined;
+  if (network) {
+    const services: ServiceSpec[] = test.services.map((s) => ({
+      name: s.name,
+      container: `${base}-${s.name}`,
+      image: s.image,
+      env: { ...s.env },
+      ...(s.command ? { command: [...s.command] } : {}),
+      ...(s.ready ? { ready: 'tcp' in s.ready ? { tcp: s.ready.tcp } : (() => { const c = commandArgv(s.ready.command); return { command: c.argv, display: c.display }; })() } : {}),
+    }));
+    steps.push({
+      id: 'start-services',
+      kind: 'test.start-services',
+      title: `start ${services.length} sidecar${services.length === 1 ? '' : 's'} (${services.map((s) => s.name).join(', ')}) on network ${network}`,
+      detail: services.map((s) => `${s.name}: ${s.image}${s.command ? ` ${s.command.join(' ')}` : ''}  ready: ${s.ready ? ('tcp' in s.ready ? `tcp ${s.ready.tcp}` : s.ready.display) : 'when started'}`),
+      run,
+      network,
+      services,
+      readyTimeoutSeconds: Math.min(test.timeoutSeconds, 120),
+    });
+  }
+
+  steps.push({
+    id: 'start-container',
+    kind: 'test.start-container',
+    title: `start test container ${base} from ${image}`,
+    detail: [via === 'docker' ? 'its command replaced by an idle loop; commands run through docker exec' : `its own command (sshd); commands run over ssh to port ${config.exec.ssh.port} published on 127.0.0.1`],
+    run,
+    image,
+    container: base,
+    ...(network ? { network } : {}),
+    via,
+  });
+
+  test.setup.forEach((c, i) => {
+    const command = commandSpec(c, test, appDir);
+    steps.push({ id: `setup-${i + 1}`, kind: 'test.run-setup', title: `setup ${i + 1}/${test.setup.length}: ${command.display}`, run, index: i, command });
+  });
+
+  const suite = commandSpec(test.command, test, appDir);
+  steps.push({
+    id: 'run-suite',
+    kind: 'test.run-suite',
+    title: `run tests: ${suite.display}  (in ${appDir}, timeout ${test.timeoutSeconds}s)`,
+    detail: Object.entries(suite.env).map(([k, v]) => `env ${k}=${v}`),
+    run,
+    command: suite,
+  });
+
+  if (test.junit) {
+    steps.push({ id: 'copy-junit', kind: 'test.copy-junit', title: `copy ${test.junit} out of the test container`, run, path: test.junit });
+  }
+
+  if (test.smoke.length) {
+    const port = smokePort(config, facts, opts.configFile);
+    steps.push({
+      id: 'smoke',
+      kind: 'test.smoke',
+      title: `smoke: run ${image} with its own command, port ${port} on 127.0.0.1, ${test.smoke.length} check${test.smoke.length === 1 ? '' : 's'}`,
+      detail: test.smoke.map(describeCheck),
+      run,
+      image,
+      container: `${base}-smoke`,
+      ...(network ? { network } : {}),
+      port,
+      env: { DEPLOYER_REVISION: revision },
+      checks: test.smoke.map((c) => ({ ...c })),
+      startTimeoutSeconds: Math.min(test.timeoutSeconds, 120),
+    });
+  }
+
+  steps.push({
+    id: 'write-report',
+    kind: 'test.write-report',
+    title: `write JUnit report ${opts.junitDisplay}; on a pass, record ${image} as tested in ${opts.recordsDir}`,
+    run,
+    by: opts.by,
+  });
+
+  return makePlan(
+    'test-image',
+    `test-image ${shortSha(revision)}  (${image}${facts.local ? '' : ', to be pulled'})`,
+    {
+      revision,
+      image,
+      ...(facts.local ? { imageId: facts.local.id } : { pull: [facts.refs.delta, facts.refs.full] }),
+      runId: opts.runId,
+      via,
+      command: suite.display,
+      setup: test.setup.map((c) => commandArgv(c).display),
+      services: test.services.map((s) => ({ name: s.name, image: s.image })),
+      smoke: test.smoke.map(describeCheck),
+      junit: { from: test.junit ?? null, to: opts.junitFile },
+      timeoutSeconds: test.timeoutSeconds,
+    },
+    steps as Step[],
+    [`every container and network of this run is labelled ${RUN_LABEL}=${opts.runId} and removed when it ends (pass, fail, timeout or interrupt)`],
+  );
+}
