@@ -1,0 +1,142 @@
+// Marathon REST API stand-in for tests: the endpoints a blue-green deployer uses, with the status codes,
+// headers and bodies of /work/shared/marathon-api.md, and tasks that are real containers on the local
+// Docker engine (published on 127.0.0.1), really health-checked.
+//
+//   const marathon = await startMarathonStandin({ version: '1.10.0' });
+//   ... point the adapter at marathon.url ...
+//   expect(marathon.unhandled).toEqual([]);
+//   await marathon.close();   // stops the server and removes every container it created
+
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { DockerRunner } from './docker-runner.js';
+import { EventBus, type MarathonEvent } from './events.js';
+import { Faults } from './faults.js';
+import { featuresFor } from './features.js';
+import { Scheduler } from './scheduler.js';
+import { createHandler, type RecordedRequest } from './server.js';
+import { absoluteId } from './validation.js';
+
+export type { MarathonEvent } from './events.js';
+export type { RecordedRequest } from './server.js';
+
+export interface MarathonStandinOptions {
+  /** Emulated Marathon version: '1.10.0' (default); '1.4.11' for pre-1.5 payloads. */
+  version?: string;
+  /** HTTP basic auth; when set, everything but /ping answers 401 without it. */
+  auth?: { username: string; password: string };
+  /** Prefix of the container labels (default 'marathon-standin'). */
+  labelPrefix?: string;
+  /** Image for apps without container.docker (Mesos command tasks); default deployer-base/busybox:latest. */
+  commandImage?: string;
+  /** SSE keepalive period; Jetty's is 10 s. */
+  heartbeatIntervalMs?: number;
+}
+
+export interface MarathonStandin {
+  /** http://127.0.0.1:<port> */
+  url: string;
+  version: string;
+  /** Stops the server, closes event streams and removes every container this stand-in created. */
+  close(): Promise<void>;
+  /** "METHOD /path?query" of requests to routes the stand-in does not implement (answered 404). */
+  unhandled: string[];
+  /** Every request received, in order. */
+  requests: RecordedRequest[];
+  /** Every event published on the bus (what /v2/events subscribers could see), in order. */
+  events: MarathonEvent[];
+  /** Container label selecting this stand-in's containers: `<prefix>.instance=<id>` (for listContainers filters). */
+  containerLabel: string;
+  /** The next request with this method ('*' = any) whose path+query starts with pathPrefix gets `status` and
+   *  `body` (default: JSON message; plain-text "Could not determine the current leader" for 502/503), once. */
+  failNext(method: string, pathPrefix: string, status: number, body?: unknown): void;
+  /** Abruptly closes every open /v2/events connection. */
+  dropEventStreams(): void;
+  /** While on, every health check fails and no deployment completes (Marathon never fails them itself). */
+  hangDeployments(on: boolean): void;
+  /** Starts a never-ending deployment on appId (PUT gets 409 "App is locked…"); returns its id. */
+  lockApp(appId: string): string;
+  /** Completes lockApp deployments on appId (deployment_success). */
+  unlockApp(appId: string): void;
+  /** While on, tasks carry no healthCheckResults (unknown ≠ healthy) and tasksHealthy is 0. */
+  omitHealthResults(on: boolean): void;
+  /** Docker errors the task loop survived (diagnosis). */
+  errors: string[];
+}
+
+export async function startMarathonStandin(opts: MarathonStandinOptions = {}): Promise<MarathonStandin> {
+  const f = featuresFor(opts.version ?? '1.10.0');
+  const labelPrefix = opts.labelPrefix ?? 'marathon-standin';
+  const instanceId = randomBytes(6).toString('hex');
+  const runner = new DockerRunner(labelPrefix, instanceId);
+  try {
+    await runner.docker.ping();
+  } catch (e) {
+    throw new Error(`marathon-standin: Docker engine not reachable (${(e as Error).message})`);
+  }
+  await runner.sweepOrphans().catch(() => undefined);
+
+  const bus = new EventBus(opts.heartbeatIntervalMs ?? 10_000);
+  const faults = new Faults();
+  const slaveId = `standin-${instanceId}-S0`;
+  const scheduler = new Scheduler({
+    f,
+    runner,
+    bus,
+    faults,
+    commandImage: opts.commandImage ?? 'deployer-base/busybox:latest',
+    slaveId,
+    containerNamePrefix: `${labelPrefix.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${instanceId}`,
+  });
+  const requests: RecordedRequest[] = [];
+  const unhandled: string[] = [];
+  let hostPort = '127.0.0.1:0';
+  const server = http.createServer(
+    createHandler({ f, scheduler, bus, faults, ...(opts.auth ? { auth: opts.auth } : {}), slaveId, requests, unhandled, hostPort: () => hostPort }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  hostPort = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  scheduler.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${hostPort}`,
+    version: f.version,
+    unhandled,
+    requests,
+    events: bus.history,
+    containerLabel: `${runner.instanceLabel}=${instanceId}`,
+    errors: scheduler.errors,
+    close() {
+      closing ??= (async () => {
+        bus.closeAll();
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        try {
+          await scheduler.close();
+        } finally {
+          await runner.removeAll().catch(() => undefined);
+          await stopped;
+        }
+      })();
+      return closing;
+    },
+    failNext: (method, pathPrefix, status, body) => faults.failNext(method, pathPrefix, status, body),
+    dropEventStreams: () => bus.dropAll(),
+    hangDeployments(on) {
+      faults.hang = on;
+      scheduler.kick();
+    },
+    lockApp: (appId) => scheduler.lock(absoluteId(appId)),
+    unlockApp(appId) {
+      scheduler.unlock(absoluteId(appId));
+    },
+    omitHealthResults(on) {
+      faults.omitHealthResults = on;
+    },
+  };
+}
