@@ -8,12 +8,23 @@ import { commandArgv, commandSpec, RUN_LABEL, testRun } from '../core/test/names
 import { describeCheck } from '../core/test/smoke.js';
 import type { DockerPort } from '../ports/docker.js';
 import type { GitPort } from '../ports/git.js';
+import type { ImagesPort } from '../ports/images.js';
 
 export interface TestImageFacts {
   revision: string;
   refs: { delta: string; full: string };
   /** The image to test when it is on the engine (the delta image first, then the full one). */
-  local?: { ref: string; id: string; exposedTcpPorts: number[] };
+  local?: FoundImage;
+  /** Otherwise, the image in the registry (same order), to be pulled. */
+  remote?: FoundImage;
+  /** The registry looked in, if any. */
+  registry?: string;
+}
+
+export interface FoundImage {
+  ref: string;
+  id: string;
+  exposedTcpPorts: number[];
 }
 
 export interface TestImageOptions {
@@ -28,8 +39,6 @@ export interface TestImageOptions {
   by: string;
   /** The config file, for configuration problems found while planning. */
   configFile: string;
-  /** Whether a missing image can be pulled (a registry is configured and a pull port exists). */
-  canPull: boolean;
 }
 
 /** A full 40-char sha is taken as is (no repository needed, as on a Jenkins test node); anything else goes through git. */
@@ -38,28 +47,36 @@ export async function resolveRevision(git: Pick<GitPort, 'resolve'>, rev: string
   return isFullSha(lower) ? lower : git.resolve(rev);
 }
 
+function tcpPorts(exposed: Record<string, object> | null | undefined): number[] {
+  return Object.keys(exposed ?? {})
+    .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
+    .map((k) => Number(k.split('/')[0]));
+}
+
 export async function gatherTestImageFacts(
-  ports: { git: Pick<GitPort, 'resolve'>; docker: Pick<DockerPort, 'imageInfo'> },
+  ports: { git: Pick<GitPort, 'resolve'>; docker: Pick<DockerPort, 'imageInfo'>; images: Pick<ImagesPort, 'registry' | 'remote'> },
   config: Pick<Config, 'registry' | 'images'>,
   rev: string,
+  signal?: AbortSignal,
 ): Promise<TestImageFacts> {
   const revision = await resolveRevision(ports.git, rev);
   const refs = { delta: imageRef(config, 'delta', revision), full: imageRef(config, 'full', revision) };
   for (const ref of [refs.delta, refs.full]) {
     const info = await ports.docker.imageInfo(ref);
-    if (info) {
-      const exposedTcpPorts = Object.keys(info.config.ExposedPorts ?? {})
-        .filter((k) => k.endsWith('/tcp') || !k.includes('/'))
-        .map((k) => Number(k.split('/')[0]));
-      return { revision, refs, local: { ref, id: info.id, exposedTcpPorts } };
-    }
+    if (info) return { revision, refs, local: { ref, id: info.id, exposedTcpPorts: tcpPorts(info.config.ExposedPorts) } };
   }
-  return { revision, refs };
+  const registry = ports.images.registry;
+  if (!registry) return { revision, refs };
+  for (const ref of [refs.delta, refs.full]) {
+    const remote = await ports.images.remote(ref, signal);
+    if (remote) return { revision, refs, registry, remote: { ref, id: remote.id, exposedTcpPorts: tcpPorts(remote.config.ExposedPorts) } };
+  }
+  return { revision, refs, registry };
 }
 
 function smokePort(config: Config, facts: TestImageFacts, configFile: string): number {
   if (config.deploy) return config.deploy.port;
-  const exposed = facts.local?.exposedTcpPorts ?? [];
+  const exposed = (facts.local ?? facts.remote)?.exposedTcpPorts ?? [];
   if (exposed.length === 1) return exposed[0]!;
   throw new ConfigError(configFile, [{ path: 'deploy/port', message: 'is required by test/smoke: the port the app listens on inside the container' }], {
     hint: exposed.length ? `the image exposes ${exposed.join(', ')}; set deploy.port to the app's` : 'set deploy.port',
@@ -68,20 +85,21 @@ function smokePort(config: Config, facts: TestImageFacts, configFile: string): n
 
 export function planTestImage(config: Config, test: TestConfig, facts: TestImageFacts, opts: TestImageOptions): Plan {
   const { revision } = facts;
-  if (!facts.local && !opts.canPull) {
-    throw new PreconditionError(`no image to test for ${shortSha(revision)}: neither ${facts.refs.delta} nor ${facts.refs.full} is on the Docker engine`, {
-      hint: config.registry ? `pull it first, or build it: deployer delta-build ${revision}` : `build it first: deployer delta-build ${revision}`,
+  const found = facts.local ?? facts.remote;
+  if (!found) {
+    throw new PreconditionError(`no image to test for ${shortSha(revision)}: neither ${facts.refs.delta} nor ${facts.refs.full} is on the Docker engine${facts.registry ? ` or in the registry ${facts.registry}` : ''}`, {
+      hint: `build it first: deployer delta-build ${revision}`,
       code: 'test.no-image',
     });
   }
-  const image = facts.local?.ref ?? facts.refs.delta;
+  const image = found.ref;
   const { base, ...run } = testRun(config.app, revision, opts.runId, { image, junitFile: opts.junitFile, timeoutSeconds: test.timeoutSeconds });
   const appDir = config.build.appDir;
   const via = config.exec.via;
   const steps: TestStep[] = [];
 
   if (!facts.local) {
-    steps.push({ id: 'pull', kind: 'test.pull', title: `pull ${facts.refs.delta} (or ${facts.refs.full})`, run, refs: [facts.refs.delta, facts.refs.full] });
+    steps.push({ id: 'pull', kind: 'test.pull', title: `pull ${image}`, run, ref: image, id: found.id });
   }
 
   const network = test.services.length ? base : undefined;
@@ -165,11 +183,12 @@ export function planTestImage(config: Config, test: TestConfig, facts: TestImage
 
   return makePlan(
     'test-image',
-    `test-image ${shortSha(revision)}  (${image}${facts.local ? '' : ', to be pulled'})`,
+    `test-image ${shortSha(revision)}  (${image}${facts.local ? '' : `, to be pulled from ${facts.registry}`})`,
     {
       revision,
       image,
-      ...(facts.local ? { imageId: facts.local.id } : { pull: [facts.refs.delta, facts.refs.full] }),
+      imageId: found.id,
+      pull: !facts.local,
       runId: opts.runId,
       via,
       command: suite.display,

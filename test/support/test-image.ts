@@ -36,3 +36,7 @@ export function fakeSha(seed: string): string {
   for (let i = 0; h.length < 40; i++) h += ((seed.charCodeAt(i % seed.length) * 31 + i * 7) % 256).toString(16).padStart(2, '0');
   return h.slice(0, 40);
 }
+
+/** tsx's loader by absolute URL (as test/support/cli.ts): the CLI from source, as a child we can signal. */
+export const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
+export const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));

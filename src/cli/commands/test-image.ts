@@ -32,7 +32,7 @@ export function registerTestImage(program: Command, run: Runner): void {
           hint: 'see the test section of deployer.example.yaml',
         });
       }
-      const facts = await gatherTestImageFacts(env.ports, env.config, rev!);
+      const facts = await gatherTestImageFacts(env.ports, env.config, rev!, env.signal);
       const junitDisplay = String(opts.junit);
       const stateDir = configPath(env.loaded, env.config.state.dir);
       const plan = planTestImage(env.config, test, facts, {
@@ -42,7 +42,6 @@ export function registerTestImage(program: Command, run: Runner): void {
         recordsDir: relative(process.cwd(), stateDir) || '.',
         by: whoAmI(),
         configFile: env.globals.config,
-        canPull: Boolean(env.config.registry) && 'pullImage' in env.ports.docker,
       });
       return {
         plan,

@@ -35,8 +35,9 @@ export interface ServiceSpec {
 
 export interface TestPullStep extends TestStepBase {
   kind: 'test.pull';
-  /** Tried in order: the delta image, then the full image at the same revision. */
-  refs: string[];
+  ref: string;
+  /** The image id the registry announced (its config digest): checked after the pull. */
+  id: string;
 }
 
 export interface TestStartServicesStep extends TestStepBase {

@@ -1,6 +1,5 @@
 import type { Readable } from 'node:stream';
 import { DeployerError, StepFailedError } from '../../core/errors.js';
-import { shortSha } from '../../core/image-ref.js';
 import type { CommandSpec, ServiceSpec, TestRun, TestStep } from '../../core/steps/test.js';
 import { listensOn } from '../../core/test/listening.js';
 import { RUN_LABEL } from '../../core/test/names.js';
@@ -18,7 +17,6 @@ import type { HandlersFor } from './types.js';
 // registers one cleanup that removes everything with that label, on every exit path.
 
 const V = {
-  image: 'test.image',
   imageId: 'test.image-id',
   container: 'test.container',
   state: 'test.state',
@@ -57,10 +55,6 @@ function state(ctx: ExecContext): TestState {
   return s;
 }
 
-function imageOf(ctx: ExecContext, run: TestRun): string {
-  return (ctx.vars.get(V.image) as string | undefined) ?? run.image;
-}
-
 /** Removes every container and network labelled with the run id. */
 export async function sweepRun(docker: Ports['docker'], runId: string): Promise<void> {
   const filter = { [RUN_LABEL]: runId };
@@ -76,7 +70,7 @@ function timestamp(d: Date): string {
 function results(ctx: ExecContext, run: TestRun, s: TestState): RunResults {
   return {
     revision: run.revision,
-    image: imageOf(ctx, run),
+    image: run.image,
     timeoutSeconds: run.timeoutSeconds,
     ...(s.setupFailed ? { setupFailed: s.setupFailed } : {}),
     ...(s.suite ? { suite: s.suite } : {}),
@@ -269,7 +263,7 @@ async function readAll(stream: Readable, max: number): Promise<Uint8Array> {
 
 async function runSmoke(ctx: ExecContext, step: Extract<TestStep, { kind: 'test.smoke' }>, s: TestState): Promise<void> {
   const { docker, clock, http, log } = ctx.ports;
-  const image = imageOf(ctx, step.run);
+  const image = step.run.image;
   const id = await docker.createContainer({
     image,
     name: step.container,
@@ -332,22 +326,10 @@ async function runSmoke(ctx: ExecContext, step: Extract<TestStep, { kind: 'test.
 export const testHandlers: HandlersFor<TestStep> = {
   async 'test.pull'(step, ctx) {
     await phase(ctx, step.run, 'pull', async () => {
-      const docker = ctx.ports.docker as Ports['docker'] & { pullImage?: (ref: string, opts?: { signal?: AbortSignal }) => Promise<void> };
-      if (!docker.pullImage) {
-        throw new StepFailedError(`neither ${step.refs.join(' nor ')} is on the Docker engine, and this build of deployer cannot pull`, { code: 'test.no-image' });
-      }
-      const errors: string[] = [];
-      for (const ref of step.refs) {
-        try {
-          await docker.pullImage(ref, { signal: ctx.signal });
-          ctx.vars.set(V.image, ref);
-          return;
-        } catch (e) {
-          if (ctx.signal.aborted) throw e;
-          errors.push(`${ref}: ${e instanceof Error ? e.message : String(e)}`);
-        }
-      }
-      throw new StepFailedError(`cannot pull an image for ${shortSha(step.run.revision)}`, { details: errors, hint: `build it first: deployer delta-build ${step.run.revision}`, code: 'test.no-image' });
+      await ctx.ports.images.pull(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
+      const info = await ctx.ports.docker.imageInfo(step.ref);
+      if (!info) throw new StepFailedError(`pulled ${step.ref}, but the engine does not have it`, { code: 'test.no-image' });
+      if (info.id !== step.id) ctx.ports.log.warn(`${step.ref} changed in the registry since the plan was made (${step.id} → ${info.id}); testing what was pulled`);
     });
   },
 
@@ -370,7 +352,7 @@ export const testHandlers: HandlersFor<TestStep> = {
   async 'test.start-container'(step, ctx) {
     await phase(ctx, step.run, 'start the test container', async () => {
       const { docker } = ctx.ports;
-      const image = imageOf(ctx, step.run);
+      const image = step.run.image;
       const info = await docker.imageInfo(image);
       if (!info) throw new StepFailedError(`image ${image} is not on the Docker engine any more`, { code: 'test.no-image' });
       ctx.vars.set(V.imageId, info.id);
@@ -459,7 +441,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       await ctx.ports.files.writeAtomic(run.junitFile, verdict.xml);
       s.reportWritten = true;
       for (const w of verdict.warnings) ctx.ports.log.warn(w);
-      const image = imageOf(ctx, run);
+      const image = run.image;
       const imageId = ctx.vars.get(V.imageId) as string | undefined;
       const out: TestVerdict = { ...verdict, image, junitFile: run.junitFile, recorded: false, ...(imageId ? { imageId } : {}) };
       ctx.vars.set(V.verdict, out);

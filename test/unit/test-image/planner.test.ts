@@ -36,20 +36,27 @@ const opts: TestImageOptions = {
   recordsDir: '.deployer',
   by: 'jenkins@ci',
   configFile: 'deployer.yaml',
-  canPull: false,
 };
 const image = (id: string, exposed: string[] = []): ImageInfo => ({
   id, repoTags: [], repoDigests: [], created: new Date(0), labels: {}, layers: 2,
   config: { ExposedPorts: Object.fromEntries(exposed.map((p) => [p, {}])) },
 });
 
-function fakes(images: Record<string, ImageInfo>, resolve: Record<string, string> = {}) {
+function fakes(images: Record<string, ImageInfo>, resolve: Record<string, string> = {}, registry: { host?: string; has?: Record<string, string> } = {}) {
   const calls: string[] = [];
   return {
     calls,
     ports: {
       git: { resolve: async (rev: string) => { calls.push(`git ${rev}`); if (!resolve[rev]) throw new UsageError(`unknown revision ${rev}`); return resolve[rev]; } },
       docker: { imageInfo: async (ref: string) => { calls.push(`inspect ${ref}`); return images[ref]; } },
+      images: {
+        registry: registry.host,
+        remote: async (ref: string) => {
+          calls.push(`remote ${ref}`);
+          const id = registry.has?.[ref];
+          return id ? { ref, digest: 'sha256:m', id, created: undefined, labels: {}, layers: 1, config: { ExposedPorts: { '8000/tcp': {} } } } : undefined;
+        },
+      },
     },
   };
 }
@@ -72,6 +79,16 @@ describe('gatherTestImageFacts', () => {
     expect(facts.local).toEqual({ ref: `reg.local:5000/web-app-full:${SHA}`, id: 'sha256:f', exposedTcpPorts: [8000, 22] });
     expect(f.calls).toEqual(['git HEAD', `inspect reg.local:5000/web-app:${SHA}`, `inspect reg.local:5000/web-app-full:${SHA}`]);
     await expect(gatherTestImageFacts(f.ports, config, 'nope')).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('looks in the registry (read-only) when the engine has neither image', async () => {
+    const f = fakes({}, {}, { host: 'reg.local:5000', has: { [`reg.local:5000/web-app-full:${SHA}`]: 'sha256:r' } });
+    const facts = await gatherTestImageFacts(f.ports, config, SHA);
+    expect(facts).toMatchObject({ registry: 'reg.local:5000', remote: { ref: `reg.local:5000/web-app-full:${SHA}`, id: 'sha256:r', exposedTcpPorts: [8000] } });
+    expect(facts.local).toBeUndefined();
+    expect(f.calls.filter((c) => c.startsWith('remote'))).toEqual([`remote reg.local:5000/web-app:${SHA}`, `remote reg.local:5000/web-app-full:${SHA}`]);
+    const none = await gatherTestImageFacts(fakes({}).ports, config, SHA);
+    expect(none).toEqual({ revision: SHA, refs: none.refs });
   });
 });
 
@@ -119,7 +136,7 @@ describe('planTestImage', () => {
   ~ write JUnit report junit_output.xml; on a pass, record reg.local:5000/web-app:${SHA} as tested in .deployer
   note: every container and network of this run is labelled deployer.run=${RUN} and removed when it ends (pass, fail, timeout or interrupt)
 Plan: 8 steps. Nothing has been changed.`);
-    expect(plan.facts).toMatchObject({ revision: SHA, imageId: 'sha256:d', runId: RUN, command: './t/run.sh', setup: ['apk add mysql', 'make fixtures'], junit: { from: '/opt/app/junit.xml', to: '/ws/junit_output.xml' } });
+    expect(plan.facts).toMatchObject({ revision: SHA, imageId: 'sha256:d', pull: false, runId: RUN, command: './t/run.sh', setup: ['apk add mysql', 'make fixtures'], junit: { from: '/opt/app/junit.xml', to: '/ws/junit_output.xml' } });
   });
 
   it('plans the least for the least config: no network, no copy, no smoke', () => {
@@ -130,13 +147,15 @@ Plan: 8 steps. Nothing has been changed.`);
     expect(plan.steps[1]).toMatchObject({ command: { argv: ['prove', '-l'], timeoutSeconds: 1800 } });
   });
 
-  it('pulls a missing image when it can, and refuses (exit 4) when it cannot', () => {
-    const missing = { revision: SHA, refs: facts.refs };
-    const plan = planTestImage(config, config.test!, missing, { ...opts, canPull: true });
-    expect(plan.steps[0]).toMatchObject({ kind: 'test.pull', title: `pull ${facts.refs.delta} (or ${facts.refs.full})`, refs: [facts.refs.delta, facts.refs.full] });
-    expect(plan.subject).toContain('to be pulled');
-    expect(() => planTestImage(config, config.test!, missing, opts)).toThrow(PreconditionError);
-    expect(() => planTestImage(config, config.test!, missing, opts)).toThrow(/neither reg.local:5000\/web-app:3f2a.* nor .* is on the Docker engine/);
+  it('pulls an image that only the registry has, and refuses (exit 4) when there is none', () => {
+    const remote = { revision: SHA, refs: facts.refs, registry: 'reg.local:5000', remote: { ref: facts.refs.full, id: 'sha256:r', exposedTcpPorts: [] } };
+    const plan = planTestImage(config, config.test!, remote, opts);
+    expect(plan.steps[0]).toMatchObject({ kind: 'test.pull', title: `pull ${facts.refs.full}`, ref: facts.refs.full, id: 'sha256:r' });
+    expect(plan.steps[1]).toMatchObject({ run: { image: facts.refs.full } });
+    expect(plan.subject).toBe(`test-image 3f2a9c1e0b7d  (${facts.refs.full}, to be pulled from reg.local:5000)`);
+    const none = { revision: SHA, refs: facts.refs, registry: 'reg.local:5000' };
+    expect(() => planTestImage(config, config.test!, none, opts)).toThrow(PreconditionError);
+    expect(() => planTestImage(config, config.test!, none, opts)).toThrow(/neither reg.local:5000\/web-app:3f2a.* nor .* is on the Docker engine or in the registry reg.local:5000/);
   });
 
   it("takes the smoke port from deploy.port, else the image's only exposed port", () => {
