@@ -1,7 +1,7 @@
 // App state, deployments and the task loop — the part of Marathon the stand-in really runs.
 //
 // Model (marathon-api.md §1.1, §1.3, §3): every API change stores the new definition first (GET shows it at
-// once), then starts a deployment for that app. A reconcile loop (every 250 ms and after each change) drives
+// once), then starts a deployment for that app. A reconcile loop (every 500 ms and right after each change) drives
 // the app's tasks towards the definition: new-config tasks are launched, old-config tasks are killed as new
 // ones become ready (upgradeStrategy minimumHealthCapacity / maximumOverCapacity), crashed tasks are relaunched
 // with backoff, unhealthy ones are killed by the health checker. A deployment succeeds when every task runs
@@ -90,7 +90,7 @@ export class Scheduler {
   }
 
   start(): void {
-    this.timer = setInterval(() => void this.tick(), 250);
+    this.timer = setInterval(() => void this.tick(), 500);
     this.timer.unref();
   }
 
@@ -360,8 +360,9 @@ export class Scheduler {
         this.again = false;
         const listedAt = Date.now();
         let states: Map<string, ContainerState> | undefined;
+        const anyTask = [...this.apps.values(), ...this.stopping.values()].some((a) => a.tasks.length > 0);
         try {
-          states = await this.deps.runner.states();
+          if (anyTask) states = await this.deps.runner.states();
         } catch (e) {
           this.note(e);
         }
