@@ -99,7 +99,7 @@ export function planTestImage(config: Config, test: TestConfig, facts: TestImage
   const steps: TestStep[] = [];
 
   if (!facts.local) {
-    steps.push({ id: 'pull', kind: 'test.pull', title: `pull ${image}`, run, ref: image, id: found.id });
+    steps.push({ id: 'pull', kind: 'test.pull', title: `pull ${image}`, run, ref: image, imageId: found.id });
   }
 
   const network = test.services.length ? base : undefined;

@@ -37,7 +37,7 @@ export interface TestPullStep extends TestStepBase {
   kind: 'test.pull';
   ref: string;
   /** The image id the registry announced (its config digest): checked after the pull. */
-  id: string;
+  imageId: string;
 }
 
 export interface TestStartServicesStep extends TestStepBase {

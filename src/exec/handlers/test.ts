@@ -329,7 +329,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       await ctx.ports.images.pull(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
       const info = await ctx.ports.docker.imageInfo(step.ref);
       if (!info) throw new StepFailedError(`pulled ${step.ref}, but the engine does not have it`, { code: 'test.no-image' });
-      if (info.id !== step.id) ctx.ports.log.warn(`${step.ref} changed in the registry since the plan was made (${step.id} → ${info.id}); testing what was pulled`);
+      if (info.id !== step.imageId) ctx.ports.log.warn(`${step.ref} changed in the registry since the plan was made (${step.imageId} → ${info.id}); testing what was pulled`);
     });
   },
 

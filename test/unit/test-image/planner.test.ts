@@ -150,7 +150,7 @@ Plan: 8 steps. Nothing has been changed.`);
   it('pulls an image that only the registry has, and refuses (exit 4) when there is none', () => {
     const remote = { revision: SHA, refs: facts.refs, registry: 'reg.local:5000', remote: { ref: facts.refs.full, id: 'sha256:r', exposedTcpPorts: [] } };
     const plan = planTestImage(config, config.test!, remote, opts);
-    expect(plan.steps[0]).toMatchObject({ kind: 'test.pull', title: `pull ${facts.refs.full}`, ref: facts.refs.full, id: 'sha256:r' });
+    expect(plan.steps[0]).toMatchObject({ kind: 'test.pull', title: `pull ${facts.refs.full}`, ref: facts.refs.full, imageId: 'sha256:r' });
     expect(plan.steps[1]).toMatchObject({ run: { image: facts.refs.full } });
     expect(plan.subject).toBe(`test-image 3f2a9c1e0b7d  (${facts.refs.full}, to be pulled from reg.local:5000)`);
     const none = { revision: SHA, refs: facts.refs, registry: 'reg.local:5000' };
