@@ -1,0 +1,249 @@
+import { randomBytes } from 'node:crypto';
+import { posix } from 'node:path';
+import type { SFTPWrapper, Stats } from 'ssh2';
+import { isDeployerError, StepFailedError } from '../../core/errors.js';
+import { quoteArgv } from '../../core/ssh/quote.js';
+import { formatSshTarget } from '../../core/ssh/target.js';
+import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import { ChannelLostError, ChannelTimeoutError, runOnChannel } from './channel.js';
+import { connectSsh, type SshConnection, type SshConnectOptions } from './connect.js';
+
+// A load-balancer host over SSH: files through SFTP, commands through exec with every argument
+// quoted. One connection (and one SFTP session) per host, opened on first use and reused for the
+// run; constructing the host does no I/O.
+//
+// SFTP traps (dependency-notes §4): sftp.rename onto an existing file fails on OpenSSH, so
+// replacement uses posix-rename@openssh.com; OpenSSH reports "already exists" from mkdir as the
+// generic code 4 (SFTPv3 has no EEXIST), so mkdirExclusive stats the path to tell.
+
+const SFTP_NO_SUCH_FILE = 2;
+const SFTP_FAILURE = 4;
+const PERMISSION_BITS = 0o7777;
+
+interface SftpError extends Error {
+  code?: number;
+}
+
+export interface SshLbHostOptions extends SshConnectOptions {
+  /** For people; default `user@host:port`. */
+  name?: string;
+}
+
+type Cb<T> = (err: Error | undefined | null, value: T) => void;
+
+function call<T>(fn: (cb: Cb<T>) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => (err ? reject(err) : resolve(value))));
+}
+
+const callVoid = (fn: (cb: (err?: Error | null) => void) => void): Promise<void> =>
+  new Promise((resolve, reject) => fn((err) => (err ? reject(err) : resolve())));
+
+export function sshLbHost(opts: SshLbHostOptions): LbHost {
+  const name = opts.name ?? formatSshTarget({ user: opts.user, host: opts.host, port: opts.port ?? 22 });
+  let conn: Promise<SshConnection> | undefined;
+  let sftpSession: Promise<SFTPWrapper> | undefined;
+
+  const connection = (): Promise<SshConnection> => {
+    conn ??= connectSsh(opts).then(
+      (c) => {
+        c.client.setMaxListeners(64);
+        // A dropped connection is reopened by the next call, not reused.
+        c.client.on('error', (e) => opts.log?.debug(`${name}: ssh connection error: ${e.message}`));
+        c.client.once('close', () => {
+          conn = undefined;
+          sftpSession = undefined;
+        });
+        return c;
+      },
+      (e) => {
+        conn = undefined;
+        throw e;
+      },
+    );
+    return conn;
+  };
+
+  const sftp = (): Promise<SFTPWrapper> => {
+    sftpSession ??= connection().then(
+      (c) => call<SFTPWrapper>((cb) => c.client.sftp(cb)),
+    ).catch((e) => {
+      sftpSession = undefined;
+      throw e;
+    });
+    return sftpSession;
+  };
+
+  const fail = (action: string, e: unknown): Error => {
+    if (isDeployerError(e)) return e; // connect failures are already explained
+    const reason = (e as Error)?.message ?? String(e);
+    return new StepFailedError(`${name}: ${action} failed: ${reason}`, { cause: e, code: 'ssh.sftp' });
+  };
+
+  const statOrUndefined = async (s: SFTPWrapper, path: string, link = false): Promise<Stats | undefined> => {
+    try {
+      return await call<Stats>((cb) => (link ? s.lstat(path, cb) : s.stat(path, cb)));
+    } catch (e) {
+      if ((e as SftpError).code === SFTP_NO_SUCH_FILE) return undefined;
+      throw e;
+    }
+  };
+
+  const writeThrough = async (s: SFTPWrapper, path: string, content: Buffer, like?: Pick<FileState, 'mode' | 'uid' | 'gid'>) => {
+    const mode = like ? like.mode & PERMISSION_BITS : 0o644;
+    const handle = await call<Buffer>((cb) => s.open(path, 'w', { mode }, cb));
+    try {
+      if (content.length > 0) await callVoid((cb) => s.write(handle, content, 0, content.length, 0, cb));
+      if (like) {
+        const st = await call<Stats>((cb) => s.fstat(handle, cb));
+        if (st.uid !== like.uid || st.gid !== like.gid) {
+          try {
+            await callVoid((cb) => s.fchown(handle, like.uid, like.gid, cb));
+          } catch (e) {
+            throw new Error(`cannot give ${path} the owner ${like.uid}:${like.gid} of the file it replaces (${(e as Error).message}); log in as root or as the owner`, { cause: e });
+          }
+        }
+        // After chown (which may clear set-id bits), and exact: the server's umask applied at open.
+        await callVoid((cb) => s.fchmod(handle, mode, cb));
+      }
+      if ('fsync@openssh.com' in extensionsOf(s)) {
+        await call((cb) => s.ext_openssh_fsync(handle, cb));
+      }
+    } finally {
+      await callVoid((cb) => s.close(handle, cb)).catch(() => {});
+    }
+  };
+
+  const posixRename = async (s: SFTPWrapper, from: string, to: string) => {
+    if (!('posix-rename@openssh.com' in extensionsOf(s))) {
+      throw new Error('the SFTP server does not offer posix-rename@openssh.com, so a file cannot be replaced atomically');
+    }
+    await callVoid((cb) => s.ext_openssh_rename(from, to, cb));
+  };
+
+  const host: LbHost = {
+    name,
+
+    async read(path) {
+      try {
+        const s = await sftp();
+        const st = await statOrUndefined(s, path);
+        if (!st) return undefined;
+        if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+        const content = await call<Buffer>((cb) => s.readFile(path, cb));
+        return { content, mode: st.mode & PERMISSION_BITS, uid: st.uid, gid: st.gid };
+      } catch (e) {
+        throw fail(`read ${path}`, e);
+      }
+    },
+
+    async writeFile(path, content, like) {
+      try {
+        await writeThrough(await sftp(), path, content, like);
+      } catch (e) {
+        throw fail(`write ${path}`, e);
+      }
+    },
+
+    async writeAtomic(path, content, like) {
+      const dir = posix.dirname(path);
+      const tmp = posix.join(dir, `.${posix.basename(path)}.deployer-${randomBytes(6).toString('hex')}.tmp`);
+      let s: SFTPWrapper | undefined;
+      try {
+        s = await sftp();
+        const current = like ?? (await statOrUndefined(s, path));
+        await writeThrough(s, tmp, content, current && { mode: current.mode, uid: current.uid, gid: current.gid });
+        await posixRename(s, tmp, path);
+      } catch (e) {
+        if (s) await callVoid((cb) => s!.unlink(tmp, cb)).catch(() => {});
+        throw fail(`write ${path} (atomically, through ${tmp})`, e);
+      }
+    },
+
+    async rename(from, to) {
+      try {
+        await posixRename(await sftp(), from, to);
+      } catch (e) {
+        throw fail(`rename ${from} to ${to}`, e);
+      }
+    },
+
+    async remove(path) {
+      try {
+        const s = await sftp();
+        const st = await statOrUndefined(s, path, true);
+        if (!st) return;
+        if (st.isDirectory()) await callVoid((cb) => s.rmdir(path, cb));
+        else await callVoid((cb) => s.unlink(path, cb));
+      } catch (e) {
+        throw fail(`remove ${path}`, e);
+      }
+    },
+
+    async mkdirExclusive(path) {
+      try {
+        const s = await sftp();
+        try {
+          await callVoid((cb) => s.mkdir(path, { mode: 0o755 }, cb));
+          return true;
+        } catch (e) {
+          if ((e as SftpError).code !== SFTP_FAILURE) throw e;
+          if (await statOrUndefined(s, path, true)) return false;
+          throw e;
+        }
+      } catch (e) {
+        throw fail(`create ${path}`, e);
+      }
+    },
+
+    async mkdirp(path) {
+      try {
+        const s = await sftp();
+        const parts = posix.resolve('/', path).split('/').filter(Boolean);
+        let current = '';
+        for (const part of parts) {
+          current += `/${part}`;
+          const st = await statOrUndefined(s, current);
+          if (st?.isDirectory()) continue;
+          if (st) throw new Error(`${current} exists and is not a directory`);
+          try {
+            await callVoid((cb) => s.mkdir(current, { mode: 0o755 }, cb));
+          } catch (e) {
+            // Created by someone else in the meantime is fine.
+            if (!(await statOrUndefined(s, current))?.isDirectory()) throw e;
+          }
+        }
+      } catch (e) {
+        throw fail(`create ${path}`, e);
+      }
+    },
+
+    async run(argv, runOpts = {}): Promise<RunResult> {
+      const command = quoteArgv(argv);
+      try {
+        const c = await connection();
+        const r = await runOnChannel(c.client, command, runOpts.timeoutMs !== undefined ? { timeoutMs: runOpts.timeoutMs } : {});
+        return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+      } catch (e) {
+        if (e instanceof ChannelTimeoutError) {
+          throw new StepFailedError(`${name}: \`${command}\` timed out after ${e.timeoutMs} ms (killed)`, { cause: e, code: 'ssh.timeout' });
+        }
+        if (e instanceof ChannelLostError) throw new StepFailedError(`${name}: \`${command}\`: ${e.message}`, { cause: e, code: 'ssh.lost' });
+        throw fail(`\`${command}\``, e);
+      }
+    },
+
+    async close() {
+      const pending = conn;
+      conn = undefined;
+      sftpSession = undefined;
+      if (!pending) return;
+      const c = await pending.catch(() => undefined);
+      await c?.end();
+    },
+  };
+  return host;
+}
+
+function extensionsOf(s: SFTPWrapper): Record<string, unknown> {
+  return (s as unknown as { _extensions?: Record<string, unknown> })._extensions ?? {};
+}

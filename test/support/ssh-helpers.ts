@@ -1,0 +1,43 @@
+// Arguments that break naive shell quoting: used to prove words reach a remote program verbatim.
+export const TRICKY = [
+  'plain',
+  '',
+  ' leading and trailing ',
+  'a;b',
+  'a && b || c',
+  "it's",
+  "''",
+  '"double"',
+  '$HOME',
+  '${HOME}',
+  '$(id -u)',
+  '`id -u`',
+  'line1\nline2\n',
+  '\ttab',
+  '*',
+  '?',
+  '[a]',
+  '~',
+  '~root',
+  'A=b',
+  '-n',
+  '--',
+  '#not a comment',
+  'back\\slash\\',
+  '!',
+  '{a,b}',
+  'héllo ✓',
+  'if',
+  '>out <in 2>&1 |',
+];
+
+/** `printf '%s\0' args...` output: printf reuses its format, so each word ends with a NUL. */
+export const splitNul = (s: string): string[] => s.split('\0').slice(0, -1);
+
+/**
+ * sshd_config line for startSshd({ extraConfig }): Debian's bash sources ~/.bashrc for commands run
+ * by sshd (it sees SSH_CLIENT and SHLVL < 2), and root's ~/.bashrc on this machine runs
+ * `pyenv init`, about 3 s per command under load. SHLVL=1 from sshd makes the login shell's level 2,
+ * so bash skips it. It changes nothing else about how commands are parsed.
+ */
+export const SKIP_BASHRC = 'SetEnv SHLVL=1';
