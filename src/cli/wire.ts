@@ -1,5 +1,7 @@
 import { dockerClient } from '../adapters/docker/client.js';
 import { dockerEngine } from '../adapters/docker/engine.js';
+import { dockerImages } from '../adapters/docker/images.js';
+import { loadRegistryCredentials } from '../adapters/docker/registry-auth.js';
 import { gitAt } from '../adapters/git.js';
 import { systemClock } from '../adapters/clock.js';
 import { localFiles } from '../adapters/files.js';
@@ -30,6 +32,11 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
       clock: systemClock,
       log: out,
       env: process.env,
+    }),
+    images: dockerImages(docker, {
+      registry: loaded.config.registry?.host,
+      credentials: () => loadRegistryCredentials(loaded.config.registry!.host, process.env),
+      log: out,
     }),
   };
 }

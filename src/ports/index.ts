@@ -4,6 +4,7 @@ import type { GitPort } from './git.js';
 import type { Log } from './log.js';
 import type { LocalFiles } from './files.js';
 import type { HttpPort } from './http.js';
+import type { ImagesPort } from './images.js';
 import type { TestRecordStore } from './records.js';
 import type { SchedulerPort } from './scheduler.js';
 
@@ -20,6 +21,8 @@ export interface Ports {
   files: LocalFiles;
   /** Environments: the docker engine or Marathon, per deploy.scheduler (deploy, destroy, gc, status, switch). */
   scheduler: SchedulerPort;
+  /** Image build, commit, push and pull, and registry lookups (full-build, delta-build, verify). */
+  images: ImagesPort;
 }
 
 export type { Clock, DockerPort, GitPort, Log };

@@ -1,8 +1,157 @@
-import type { BuildStep } from '../../core/steps/build.js';
+import { diffFs, renderDifference, volatileMatcher, type VerifyResult } from '../../core/build/fs-diff.js';
+import { batches } from '../../core/build/paths.js';
+import { shortId } from '../../core/build/refs.js';
+import { StepFailedError } from '../../core/errors.js';
+import type { BuildStep, TagUndo } from '../../core/steps/build.js';
+import type { ExecContext } from '../context.js';
 import type { HandlersFor } from './types.js';
+import { commandRunner } from './build-exec.js';
+
+// Handlers of full-build, delta-build and verify steps. Values only known during apply go to
+// ctx.vars: `pushed:<ref>` (PushResult), `image:<ref>` ({id, layers}), `verify.result`.
+
+const TAIL = 20;
+
+/** See the TagUndo comment in core/steps/build.ts: nothing half-tagged on any exit path. */
+function undoTagUnlessPushed(ctx: ExecContext, ref: string, undo: TagUndo): void {
+  if (!undo.provisional) return;
+  ctx.defer(`undo the local tag ${ref} unless it was pushed`, async () => {
+    if (ctx.vars.has(`pushed:${ref}`)) return;
+    if (undo.previousId) {
+      await ctx.ports.docker.tagImage(undo.previousId, ref);
+      ctx.ports.log.info(`restored the local tag ${ref} to ${shortId(undo.previousId)} (its push did not happen)`);
+    } else {
+      await ctx.ports.docker.removeImage(ref);
+      ctx.ports.log.info(`removed the local tag ${ref} (its push did not happen)`);
+    }
+  });
+}
 
 export const buildHandlers: HandlersFor<BuildStep> = {
-  async 'build.placeholder'() {
-    throw new Error('placeholder step: not implemented');
+  async 'build.image'(step, ctx) {
+    undoTagUnlessPushed(ctx, step.tag, step);
+    const { id } = await ctx.ports.images.build({
+      context: ctx.ports.git.archive(step.revision),
+      exclude: step.exclude,
+      dockerfile: step.dockerfile,
+      tag: step.tag,
+      labels: step.labels,
+      buildArgs: step.buildArgs,
+      signal: ctx.signal,
+      onLine: (l) => ctx.ports.log.output(l, 'build'),
+    });
+    const info = await ctx.ports.docker.imageInfo(step.tag);
+    ctx.vars.set(`image:${step.tag}`, { id, layers: info?.layers ?? 0 });
+  },
+
+  async 'build.pull'(step, ctx) {
+    await ctx.ports.images.pull(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
+  },
+
+  async 'build.tag'(step, ctx) {
+    undoTagUnlessPushed(ctx, step.target, step);
+    await ctx.ports.docker.tagImage(step.source, step.target);
+  },
+
+  async 'build.push'(step, ctx) {
+    const r = await ctx.ports.images.push(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
+    ctx.vars.set(`pushed:${step.ref}`, r);
+  },
+
+  async 'build.container'(step, ctx) {
+    const { docker, log } = ctx.ports;
+    // Left behind by a run that was killed before its cleanup could run.
+    if (await docker.inspectContainer(step.name)) {
+      log.warn(`removing the leftover build container ${step.name} (from an interrupted run)`);
+      await docker.removeContainer(step.name);
+    }
+    ctx.defer(`remove build container ${step.name}`, () => docker.removeContainer(step.name));
+    await docker.createContainer({
+      image: step.image,
+      name: step.name,
+      cmd: step.command.cmd,
+      ...(step.command.entrypoint ? { entrypoint: step.command.entrypoint } : {}),
+    });
+    if (!step.start) return;
+    try {
+      await docker.startContainer(step.name);
+    } catch (e) {
+      throw new StepFailedError(`cannot start build container ${step.name}: ${(e as Error).message}`, {
+        hint: `deleting files and installing dependencies run inside the container: the base image needs \`${[...(step.command.entrypoint ?? []), ...step.command.cmd][0]}\` and \`rm\``,
+        cause: e,
+        code: 'build.container',
+      });
+    }
+  },
+
+  async 'build.delete'(step, ctx) {
+    const run = commandRunner(ctx, step.container);
+    for (const batch of batches(step.paths)) {
+      const r = await run(['rm', '-f', '--', ...batch]);
+      if (r.exitCode !== 0) {
+        throw new StepFailedError(`deleting files in ${step.container} failed (exit ${r.exitCode})`, {
+          details: (r.stderr || r.stdout).trim().split('\n').slice(-TAIL),
+          code: 'build.delete',
+        });
+      }
+    }
+    // Only empty directories go: whatever else lives there (logs, installed files) stays, as it
+    // would in a full build.
+    for (const batch of batches(step.dirs)) await run(['rmdir', '--', ...batch]);
+  },
+
+  async 'build.copy'(step, ctx) {
+    for (const batch of batches(step.paths, 256 * 1024)) {
+      await ctx.ports.docker.putArchive(step.container, ctx.ports.git.archive(step.revision, batch), step.appDir);
+    }
+  },
+
+  async 'build.deps'(step, ctx) {
+    const run = commandRunner(ctx, step.container);
+    if (step.depsDir) {
+      const r = await run(['rm', '-rf', '--', step.depsDir]);
+      if (r.exitCode !== 0) {
+        throw new StepFailedError(`removing ${step.depsDir} failed (exit ${r.exitCode})`, { details: r.stderr.trim().split('\n').slice(-TAIL), code: 'build.deps' });
+      }
+    }
+    const tail: string[] = [];
+    const r = await run(step.command, {
+      workingDir: step.workingDir,
+      onLine: (line) => {
+        tail.push(line);
+        if (tail.length > TAIL) tail.shift();
+        ctx.ports.log.output(line, 'deps');
+      },
+    });
+    if (r.exitCode !== 0) {
+      throw new StepFailedError(`dependency install failed (exit ${r.exitCode}): ${step.command.join(' ')}`, {
+        details: tail.map((l) => `| ${l}`),
+        hint: 'fix the dependency files or changes.depsInstall, then run delta-build again',
+        code: 'build.deps',
+      });
+    }
+  },
+
+  async 'build.commit'(step, ctx) {
+    undoTagUnlessPushed(ctx, step.ref, step);
+    const { id } = await ctx.ports.images.commit({ container: step.container, ref: step.ref, config: step.config, comment: 'deployer delta-build' });
+    const info = await ctx.ports.docker.imageInfo(step.ref);
+    const layers = info?.layers ?? 0;
+    if (layers !== step.baseLayers + 1) {
+      ctx.ports.log.warn(`${step.ref} has ${layers} layers; expected ${step.baseLayers + 1} (base + 1)`);
+    }
+    ctx.vars.set(`image:${step.ref}`, { id, layers });
+  },
+
+  async 'build.compare'(step, ctx) {
+    const { images, log } = ctx.ports;
+    log.progress(`reading the file system of ${step.full}`);
+    const full = await images.snapshot(step.full, { signal: ctx.signal });
+    log.progress(`reading the file system of ${step.delta}`);
+    const delta = await images.snapshot(step.delta, { signal: ctx.signal });
+    const differences = diffFs(full, delta, volatileMatcher(step.ignore));
+    const result: VerifyResult = { full: step.full, delta: step.delta, equal: differences.length === 0, compared: new Set([...full.keys(), ...delta.keys()]).size, differences };
+    ctx.vars.set('verify.result', result);
+    if (differences.length) log.warn(`${differences.length} difference${differences.length === 1 ? '' : 's'}: ${differences.slice(0, 3).map(renderDifference).join('; ')}${differences.length > 3 ? '; …' : ''}`);
   },
 };

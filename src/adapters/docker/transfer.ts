@@ -1,0 +1,144 @@
+import type Docker from 'dockerode';
+import { PreconditionError, StepFailedError } from '../../core/errors.js';
+import { backoffDelay, DEFAULT_RETRY, isTransientMessage, type RetryPolicy } from '../../core/build/retry.js';
+import { parseRef } from '../../core/build/refs.js';
+import { redactText, sensitive } from '../../core/sensitive.js';
+import type { PushResult, TransferOptions } from '../../ports/images.js';
+import type { Log } from '../../ports/log.js';
+import { daemonMessage } from './client.js';
+import { followStream, type ProgressEvent } from './progress.js';
+
+// docker push / pull through the engine, retried with backoff when the registry is unreachable or
+// answers 5xx (the engine reports both inside a 200 stream), never on 401/404. A push is proven by
+// its aux.Digest frame; bytes pushed are counted per layer from the progress frames.
+
+export interface AuthConfig {
+  username: string;
+  password: string;
+  serveraddress: string;
+}
+
+export interface TransferDeps {
+  docker: Docker;
+  auth: () => Promise<AuthConfig | undefined>;
+  log?: Log;
+  retry?: RetryPolicy;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+/** Tallies push progress: per layer, the furthest `current` seen while Pushing. */
+export class PushTally {
+  readonly #pushed = new Map<string, number>();
+  readonly #existing = new Set<string>();
+  digest: string | undefined;
+  add(e: ProgressEvent): string | undefined {
+    if (e.aux?.Digest) this.digest = e.aux.Digest;
+    if (!e.id || !e.status) return undefined;
+    if (e.status === 'Pushing') {
+      const cur = e.progressDetail?.current ?? 0;
+      this.#pushed.set(e.id, Math.max(this.#pushed.get(e.id) ?? 0, cur));
+      return `${e.id}: pushing ${e.progress ?? ''}`.trim();
+    }
+    if (e.status === 'Pushed') {
+      if (!this.#pushed.has(e.id)) this.#pushed.set(e.id, 0);
+      return `${e.id}: pushed`;
+    }
+    if (e.status === 'Layer already exists' || e.status.startsWith('Mounted from')) {
+      this.#existing.add(e.id);
+      return `${e.id}: ${e.status.toLowerCase()}`;
+    }
+    return undefined;
+  }
+  result(): PushResult {
+    let bytes = 0;
+    for (const [id, n] of this.#pushed) if (!this.#existing.has(id)) bytes += n;
+    return {
+      digest: this.digest,
+      bytesPushed: bytes,
+      layersPushed: [...this.#pushed.keys()].filter((id) => !this.#existing.has(id)).length,
+      layersExisting: this.#existing.size,
+    };
+  }
+}
+
+async function withRetry<T>(deps: TransferDeps, what: string, signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  const policy = deps.retry ?? DEFAULT_RETRY;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (signal.aborted) throw e;
+      const message = daemonMessage(e);
+      if (attempt >= policy.attempts || !isTransientMessage(message)) throw e;
+      const delay = backoffDelay(policy, attempt);
+      deps.log?.warn(`${what}: ${message}; retrying in ${delay}ms (attempt ${attempt + 1}/${policy.attempts})`);
+      await deps.sleep(delay, signal);
+    }
+  }
+}
+
+function transferError(verb: 'push' | 'pull', ref: string, e: unknown, auth: AuthConfig | undefined): Error {
+  const message = redactText(daemonMessage(e), [auth ? sensitive(auth.password) : undefined]);
+  if (/unauthorized|authentication required|no basic auth credentials|denied/i.test(message)) {
+    return new StepFailedError(`${verb} ${ref}: the registry refused ${auth ? `the credentials of ${auth.username}` : 'an anonymous request'}: ${message}`, {
+      hint: 'set DEPLOYER_REGISTRY_USER and DEPLOYER_REGISTRY_PASSWORD (or docker login) with an account that may push',
+      cause: e,
+      code: 'registry.auth',
+    });
+  }
+  if (isTransientMessage(message)) {
+    return new StepFailedError(`${verb} ${ref}: the registry is unreachable: ${message}`, {
+      hint: 'is the registry running? check registry.host in deployer.yaml, then run the command again',
+      cause: e,
+      code: 'registry.unreachable',
+    });
+  }
+  if (/does not exist locally|No such image/i.test(message)) {
+    return new PreconditionError(`${verb} ${ref}: ${message}`, { cause: e, code: 'image.missing' });
+  }
+  return new StepFailedError(`${verb} ${ref} failed: ${message}`, { cause: e, code: `${verb}.failed` });
+}
+
+export async function pushImage(deps: TransferDeps, ref: string, opts: TransferOptions): Promise<PushResult> {
+  const { repository, tag } = parseRef(ref);
+  const auth = await deps.auth();
+  try {
+    return await withRetry(deps, `push ${ref}`, opts.signal, async () => {
+      const tally = new PushTally();
+      // Always name the tag: without it the engine pushes every local tag of the repository.
+      const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}), abortSignal: opts.signal } as Docker.ImagePushOptions);
+      await followStream(deps.docker, stream, (e) => {
+        const line = tally.add(e);
+        if (line) opts.onProgress?.(`push ${ref}: ${line}`);
+      });
+      const r = tally.result();
+      if (!r.digest) throw new Error(`push of ${ref} ended without a digest (the engine's stream was cut short)`);
+      deps.log?.info(`pushed ${ref} (${r.layersPushed} layer${r.layersPushed === 1 ? '' : 's'} ${human(r.bytesPushed)}, ${r.layersExisting} already there) ${r.digest}`);
+      return r;
+    });
+  } catch (e) {
+    if (opts.signal.aborted) throw e;
+    throw transferError('push', ref, e, auth);
+  }
+}
+
+export async function pullImage(deps: TransferDeps, ref: string, opts: TransferOptions): Promise<void> {
+  const auth = await deps.auth();
+  try {
+    await withRetry(deps, `pull ${ref}`, opts.signal, async () => {
+      const stream = (await deps.docker.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: opts.signal })) as NodeJS.ReadableStream;
+      await followStream(deps.docker, stream, (e) => {
+        if (e.id && e.status) opts.onProgress?.(`pull ${ref}: ${e.id}: ${e.status.toLowerCase()} ${e.progress ?? ''}`.trim());
+      });
+    });
+  } catch (e) {
+    if (opts.signal.aborted) throw e;
+    throw transferError('pull', ref, e, auth);
+  }
+}

@@ -1,0 +1,222 @@
+import { PreconditionError, StepFailedError } from '../core/errors.js';
+import { backoffDelay, DEFAULT_RETRY, isTransientMessage, isTransientStatus, type RetryPolicy } from '../core/build/retry.js';
+import { parseRef } from '../core/build/refs.js';
+import type { ImageConfig } from '../ports/docker.js';
+import type { RemoteImage } from '../ports/images.js';
+import type { Log } from '../ports/log.js';
+import type { CredentialsLoader, RegistryCredentials } from './docker/registry-auth.js';
+
+// The registry's HTTP API (distribution v2), read-only: is it there, may we in, what is under a tag
+// (manifest digest, config digest = image id, labels, layer count). Basic auth, or the Bearer token
+// handshake when the registry answers with one. Loopback registries speak plain http (as the engine
+// assumes for 127.0.0.0/8); everything else https. Connection failures and 5xx are retried with
+// backoff; 4xx never.
+
+const MANIFEST_TYPES = [
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.oci.image.index.v1+json',
+].join(', ');
+
+const REQUEST_TIMEOUT_MS = 30_000;
+
+export interface RegistryClientOptions {
+  host: string;
+  credentials: CredentialsLoader;
+  log?: Log;
+  retry?: RetryPolicy;
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+interface Manifest {
+  mediaType?: string;
+  schemaVersion?: number;
+  config?: { digest: string };
+  layers?: { digest: string; size: number }[];
+  manifests?: { digest: string; platform?: { os?: string; architecture?: string } }[];
+}
+
+interface ImageConfigBlob {
+  created?: string;
+  config?: ImageConfig;
+  rootfs?: { diff_ids?: string[] };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
+function transportMessage(e: unknown): string {
+  const err = e as { message?: string; cause?: { code?: string; message?: string } };
+  const cause = err?.cause;
+  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ''}` : (err?.message ?? String(e));
+}
+
+const defaultSleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    const t = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => {
+      clearTimeout(t);
+      reject(signal.reason);
+    }, { once: true });
+  });
+
+export function registryClient(opts: RegistryClientOptions) {
+  const { host } = opts;
+  const base = `${isLoopbackHost(host) ? 'http' : 'https'}://${host}`;
+  const policy = opts.retry ?? DEFAULT_RETRY;
+  const sleep = opts.sleep ?? defaultSleep;
+  let creds: Promise<RegistryCredentials | undefined> | undefined;
+  const credentials = () => (creds ??= opts.credentials());
+  const tokens = new Map<string, string>();
+  let scheme: 'basic' | 'bearer' | undefined;
+
+  const basic = (c: RegistryCredentials) => `Basic ${Buffer.from(`${c.username}:${c.password.reveal()}`).toString('base64')}`;
+
+  function authError(status: number, c: RegistryCredentials | undefined, what: string): PreconditionError {
+    return new PreconditionError(
+      c ? `registry ${host} refused the credentials of ${c.username} (HTTP ${status} on ${what})` : `registry ${host} requires credentials (HTTP ${status} on ${what})`,
+      {
+        hint: c
+          ? `check the password (from ${c.source}); DEPLOYER_REGISTRY_USER/DEPLOYER_REGISTRY_PASSWORD override ~/.docker/config.json`
+          : 'set DEPLOYER_REGISTRY_USER and DEPLOYER_REGISTRY_PASSWORD, or `docker login` so ~/.docker/config.json has them',
+        code: 'registry.auth',
+      },
+    );
+  }
+
+  /** One HTTP exchange with retries on transport failures and 5xx. */
+  async function fetchRetrying(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+    for (let attempt = 1; ; attempt++) {
+      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
+      const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
+      let failure: string;
+      try {
+        const res = await fetch(url, { ...init, signal: s, redirect: 'follow' });
+        if (!isTransientStatus(res.status)) return res;
+        failure = `HTTP ${res.status} ${res.statusText}`;
+        await res.body?.cancel();
+      } catch (e) {
+        if (signal?.aborted) throw signal.reason;
+        failure = transportMessage(e);
+        if (!isTransientMessage(failure) && !/fetch failed|ECONN|ENOTFOUND|EAI_AGAIN|timeout|aborted/i.test(failure)) {
+          throw new StepFailedError(`registry ${host}: ${failure}`, { cause: e, code: 'registry.failed' });
+        }
+      }
+      if (attempt >= policy.attempts) {
+        throw new StepFailedError(`registry ${host} is unreachable: ${failure} (${attempt} attempts)`, {
+          hint: `is the registry running? check registry.host in deployer.yaml (${base})`,
+          code: 'registry.unreachable',
+        });
+      }
+      const delay = backoffDelay(policy, attempt);
+      opts.log?.warn(`registry ${host}: ${failure}; retrying in ${delay}ms (attempt ${attempt + 1}/${policy.attempts})`);
+      await sleep(delay, signal);
+    }
+  }
+
+  async function bearerToken(challenge: string, c: RegistryCredentials | undefined, signal?: AbortSignal): Promise<string> {
+    const params: Record<string, string> = {};
+    for (const m of challenge.matchAll(/(\w+)="([^"]*)"/g)) params[m[1]!] = m[2]!;
+    if (!params.realm) throw new StepFailedError(`registry ${host} sent an unusable challenge: ${challenge}`, { code: 'registry.failed' });
+    const key = `${params.service ?? ''}|${params.scope ?? ''}`;
+    const cached = tokens.get(key);
+    if (cached) return cached;
+    const url = new URL(params.realm);
+    if (params.service) url.searchParams.set('service', params.service);
+    if (params.scope) url.searchParams.set('scope', params.scope);
+    const res = await fetchRetrying(url.href, { headers: c ? { authorization: basic(c) } : {} }, signal);
+    if (res.status === 401 || res.status === 403) throw authError(res.status, c, 'the token endpoint');
+    if (!res.ok) throw new StepFailedError(`registry ${host}: token endpoint answered HTTP ${res.status}`, { code: 'registry.failed' });
+    const body = (await res.json()) as { token?: string; access_token?: string };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new StepFailedError(`registry ${host}: token endpoint returned no token`, { code: 'registry.failed' });
+    tokens.set(key, token);
+    return token;
+  }
+
+  /** GET with the auth handshake; 401 after authenticating is a PreconditionError. */
+  async function get(path: string, accept: string | undefined, signal?: AbortSignal): Promise<Response> {
+    const url = `${base}${path}`;
+    const headers: Record<string, string> = accept ? { accept } : {};
+    const c = await credentials();
+    if (scheme === 'basic' && c) headers.authorization = basic(c);
+    let res = await fetchRetrying(url, { headers }, signal);
+    if (res.status !== 401) return res;
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    await res.body?.cancel();
+    if (/^bearer/i.test(challenge)) {
+      scheme = 'bearer';
+      headers.authorization = `Bearer ${await bearerToken(challenge, c, signal)}`;
+    } else {
+      scheme = 'basic';
+      if (!c) throw authError(401, c, path);
+      headers.authorization = basic(c);
+    }
+    res = await fetchRetrying(url, { headers }, signal);
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw authError(res.status, c, path);
+    }
+    return res;
+  }
+
+  async function json<T>(res: Response, what: string): Promise<T> {
+    if (!res.ok) {
+      const text = await res.text().catch(() => '');
+      throw new StepFailedError(`registry ${host}: ${what} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { code: 'registry.failed' });
+    }
+    return (await res.json()) as T;
+  }
+
+  return {
+    host,
+    baseUrl: base,
+    async ping(signal?: AbortSignal): Promise<void> {
+      const res = await get('/v2/', undefined, signal);
+      await res.body?.cancel();
+      if (res.status === 403) throw authError(403, await credentials(), '/v2/');
+      if (!res.ok) throw new StepFailedError(`registry ${host}: GET /v2/ answered HTTP ${res.status}`, { code: 'registry.failed' });
+    },
+
+    async image(ref: string, signal?: AbortSignal): Promise<RemoteImage | undefined> {
+      const { path, tag } = parseRef(ref);
+      let res = await get(`/v2/${path}/manifests/${encodeURIComponent(tag)}`, MANIFEST_TYPES, signal);
+      if (res.status === 404) {
+        await res.body?.cancel();
+        return undefined;
+      }
+      let digest = res.headers.get('docker-content-digest') ?? '';
+      let manifest = await json<Manifest>(res, `manifest ${ref}`);
+      if (manifest.manifests) {
+        const arch = process.arch === 'x64' ? 'amd64' : process.arch;
+        const pick = manifest.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ?? manifest.manifests[0];
+        if (!pick) return undefined;
+        res = await get(`/v2/${path}/manifests/${pick.digest}`, MANIFEST_TYPES, signal);
+        digest = pick.digest;
+        manifest = await json<Manifest>(res, `manifest ${ref}@${pick.digest}`);
+      }
+      if (!manifest.config?.digest) {
+        throw new StepFailedError(`registry ${host}: ${ref} has a schema ${manifest.schemaVersion ?? '?'} manifest without a config`, {
+          hint: 'push it again with a current Docker engine (schema 2)',
+          code: 'registry.failed',
+        });
+      }
+      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`);
+      const config = blob.config ?? {};
+      return {
+        ref,
+        digest,
+        id: manifest.config.digest,
+        created: blob.created ? new Date(blob.created) : undefined,
+        labels: config.Labels ?? {},
+        layers: blob.rootfs?.diff_ids?.length ?? manifest.layers?.length ?? 0,
+        config,
+      };
+    },
+  };
+}
+
+export type RegistryClient = ReturnType<typeof registryClient>;

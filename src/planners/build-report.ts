@@ -1,0 +1,57 @@
+import { renderDifference, type VerifyResult } from '../core/build/fs-diff.js';
+import { shortId } from '../core/build/refs.js';
+import type { Plan } from '../core/plan.js';
+import type { PushResult } from '../ports/images.js';
+
+// What full-build, delta-build and verify print once their steps ran (stdout; --json for machines).
+
+export interface Report {
+  text: string;
+  json: unknown;
+  exitCode?: number;
+}
+
+function human(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
+}
+
+function pushed(vars: Map<string, unknown>): Record<string, PushResult> {
+  const out: Record<string, PushResult> = {};
+  for (const [k, v] of vars) if (k.startsWith('pushed:')) out[k.slice('pushed:'.length)] = v as PushResult;
+  return out;
+}
+
+function images(vars: Map<string, unknown>): Record<string, { id: string; layers: number }> {
+  const out: Record<string, { id: string; layers: number }> = {};
+  for (const [k, v] of vars) if (k.startsWith('image:')) out[k.slice('image:'.length)] = v as { id: string; layers: number };
+  return out;
+}
+
+export function buildReport(plan: Plan, vars: Map<string, unknown>, skipped: string | undefined): Report {
+  const p = pushed(vars);
+  const made = images(vars);
+  const lines: string[] = [];
+  if (skipped) lines.push(skipped);
+  for (const [ref, img] of Object.entries(made)) lines.push(`built ${ref} (${shortId(img.id)}, ${img.layers} layers)`);
+  for (const s of plan.steps) if (s.kind === 'build.tag') lines.push(`tagged ${s.target}`);
+  for (const [ref, r] of Object.entries(p)) lines.push(`pushed ${ref} ${r.digest ?? ''} (${human(r.bytesPushed)} in ${r.layersPushed} new layer${r.layersPushed === 1 ? '' : 's'})`);
+  return {
+    text: lines.join('\n') || 'nothing to do',
+    json: { command: plan.command, ...plan.facts, skipped: skipped ?? null, built: made, pushed: p, tagged: plan.steps.flatMap((s) => (s.kind === 'build.tag' ? [s.target] : [])) },
+  };
+}
+
+export function verifyReport(vars: Map<string, unknown>): Report {
+  const r = vars.get('verify.result') as VerifyResult | undefined;
+  if (!r) return { text: 'verify did not run', json: { equal: null }, exitCode: 1 };
+  const head = r.equal
+    ? `equal: ${r.full} and ${r.delta} have the same file system (${r.compared} paths compared)`
+    : `DIFFERENT: ${r.full} and ${r.delta} differ in ${r.differences.length} path${r.differences.length === 1 ? '' : 's'} (of ${r.compared})`;
+  return {
+    text: [head, ...r.differences.map((d) => `  ${renderDifference(d)}`)].join('\n'),
+    json: r,
+    exitCode: r.equal ? 0 : 1,
+  };
+}
