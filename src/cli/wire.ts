@@ -4,6 +4,7 @@ import { dockerImages } from '../adapters/docker/images.js';
 import { loadRegistryCredentials } from '../adapters/docker/registry-auth.js';
 import { gitAt } from '../adapters/git.js';
 import { systemClock } from '../adapters/clock.js';
+import { containerSsh } from '../adapters/container-ssh.js';
 import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
 import { fileRecordStore } from '../adapters/records-file.js';
@@ -36,6 +37,12 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     images: dockerImages(docker, {
       registry: loaded.config.registry?.host,
       credentials: () => loadRegistryCredentials(loaded.config.registry!.host, process.env),
+      log: out,
+    }),
+    containerSsh: containerSsh({
+      user: loaded.config.exec.ssh.user,
+      keyFile: loaded.config.exec.ssh.keyFile === undefined ? undefined : configPath(loaded, loaded.config.exec.ssh.keyFile),
+      env: process.env,
       log: out,
     }),
   };

@@ -128,12 +128,15 @@ export function planTestImage(config: Config, test: TestConfig, facts: TestImage
     id: 'start-container',
     kind: 'test.start-container',
     title: `start test container ${base} from ${image}`,
-    detail: [via === 'docker' ? 'its command replaced by an idle loop; commands run through docker exec' : `its own command (sshd); commands run over ssh to port ${config.exec.ssh.port} published on 127.0.0.1`],
+    detail: [via === 'docker'
+      ? 'its command replaced by an idle loop; commands run through docker exec'
+      : `its own command (sshd); commands run over ssh as ${config.exec.ssh.user} to port ${config.exec.ssh.port} published on 127.0.0.1, host key pinned from ${config.exec.ssh.hostKeyPath}`],
     run,
     image,
     container: base,
     ...(network ? { network } : {}),
     via,
+    ...(via === 'ssh' ? { ssh: { port: config.exec.ssh.port, user: config.exec.ssh.user, hostKeyPath: config.exec.ssh.hostKeyPath, readyTimeoutSeconds: Math.min(test.timeoutSeconds, 120) } } : {}),
   });
 
   test.setup.forEach((c, i) => {

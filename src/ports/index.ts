@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import type { ContainerSshPort } from './container-ssh.js';
 import type { DockerPort } from './docker.js';
 import type { GitPort } from './git.js';
 import type { Log } from './log.js';
@@ -23,6 +24,8 @@ export interface Ports {
   scheduler: SchedulerPort;
   /** Image build, commit, push and pull, and registry lookups (full-build, delta-build, verify). */
   images: ImagesPort;
+  /** exec.via: ssh — commands in a build or test container over its published sshd, host key pinned. */
+  containerSsh: ContainerSshPort;
 }
 
 export type { Clock, DockerPort, GitPort, Log };

@@ -40,3 +40,44 @@ export function fakeSha(seed: string): string {
 /** tsx's loader by absolute URL (as test/support/cli.ts): the CLI from source, as a child we can signal. */
 export const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 export const CLI_ENTRY = fileURLToPath(new URL('../../src/cli/bin.ts', import.meta.url));
+
+/**
+ * An image that runs sshd like the seed's images did (`exec.via: ssh`): the fixture app plus the
+ * host's OpenSSH server and the libraries it links, a fresh host key, and `clientPub` authorised
+ * for root. Its command is sshd alone.
+ */
+export async function buildSshFixtureImage(tag: string, fromTag: string, clientPub: string, work: string): Promise<string> {
+  const { mkdir, writeFile, copyFile, chmod } = await import('node:fs/promises');
+  const { dirname, join } = await import('node:path');
+  const ctx = join(work, 'ssh-image');
+  const root = join(ctx, 'root');
+  const put = async (path: string, from: string) => {
+    await mkdir(dirname(join(root, path)), { recursive: true });
+    await copyFile(from, join(root, path));
+  };
+  const ldd = (await execa('ldd', ['/usr/sbin/sshd'])).stdout;
+  const libs = [...ldd.matchAll(/(\/\S+\.so[^\s]*)/g)].map((m) => m[1]!);
+  for (const lib of new Set(libs)) await put(lib, lib);
+  await put('/usr/sbin/sshd', '/usr/sbin/sshd');
+  await mkdir(join(root, 'etc/ssh'), { recursive: true });
+  await execa('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', 'test-image-fixture', '-f', join(root, 'etc/ssh/ssh_host_ed25519_key')]);
+  await writeFile(join(root, 'etc/ssh/sshd_config'), [
+    'Port 22', 'HostKey /etc/ssh/ssh_host_ed25519_key', 'PermitRootLogin prohibit-password', 'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no', 'UsePAM no', 'StrictModes no', 'PidFile none', 'LogLevel INFO', '',
+  ].join('\n'));
+  await mkdir(join(root, 'root/.ssh'), { recursive: true });
+  await writeFile(join(root, 'root/.ssh/authorized_keys'), `${clientPub.trim()}\n`);
+  await chmod(join(root, 'etc/ssh/ssh_host_ed25519_key'), 0o600);
+  await mkdir(join(root, 'run/sshd'), { recursive: true });
+  await writeFile(join(ctx, 'Dockerfile'), [
+    `FROM ${fromTag}`,
+    'COPY root/ /',
+    // sshd's privilege separation user; root's shell is busybox sh.
+    "RUN echo 'sshd:x:100:65534::/run/sshd:/bin/false' >> /etc/passwd && echo 'nogroup:x:65534:' >> /etc/group && chmod 700 /root/.ssh",
+    'EXPOSE 22',
+    'CMD ["/usr/sbin/sshd", "-D", "-e"]',
+    '',
+  ].join('\n'));
+  await execa('docker', ['build', '-q', '--label', `${FIXTURE_LABEL}=1`, '-t', tag, ctx], { env });
+  return (await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', tag])).stdout.trim();
+}

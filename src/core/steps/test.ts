@@ -54,6 +54,8 @@ export interface TestStartContainerStep extends TestStepBase {
   network?: string;
   /** docker: the image's command is replaced by an idle loop; ssh: the image runs its own (sshd). */
   via: 'docker' | 'ssh';
+  /** via ssh: the container's sshd port (published on 127.0.0.1), the login, and the host key to pin. */
+  ssh?: { port: number; user: string; hostKeyPath: string; readyTimeoutSeconds: number };
 }
 
 export interface CommandSpec {

@@ -6,6 +6,7 @@ import { RUN_LABEL } from '../../core/test/names.js';
 import { describeCheck, judge } from '../../core/test/smoke.js';
 import { firstTarEntry } from '../../core/test/tar.js';
 import { decide, type CommandRun, type RunResults, type SmokeRun, type SuiteJunitFile, type Verdict } from '../../core/test/verdict.js';
+import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { Ports } from '../../ports/index.js';
 import type { ExecContext } from '../context.js';
 import type { HandlersFor } from './types.js';
@@ -19,6 +20,7 @@ import type { HandlersFor } from './types.js';
 const V = {
   imageId: 'test.image-id',
   container: 'test.container',
+  shell: 'test.shell',
   state: 'test.state',
   verdict: 'test.verdict',
 } as const;
@@ -157,17 +159,19 @@ async function runInContainer(ctx: ExecContext, id: string, spec: CommandSpec, s
     () => {},
   );
   try {
-    const r = await ctx.ports.docker.exec(id, spec.argv, {
+    const shell = ctx.vars.get(V.shell) as ContainerShell | undefined;
+    const opts = {
       env: spec.env,
       workingDir: spec.workingDir,
       signal: AbortSignal.any([ctx.signal, deadline.signal]),
-      onLine: (line) => {
+      onLine: (line: string) => {
         out.push(line);
         ctx.ports.log.output(line, source);
       },
-    });
+    };
+    const r = shell ? await shell.exec(spec.argv, opts) : await ctx.ports.docker.exec(id, spec.argv, opts);
     const oci = /^OCI runtime exec failed: (.*)$/m.exec(r.stdout);
-    if (r.exitCode === 126 && oci) {
+    if (!shell && r.exitCode === 126 && oci) {
       throw new StepFailedError(`cannot run ${JSON.stringify(spec.display)} in the test container: ${oci[1]!.trim()}`, {
         hint: `check that the image has the program and the directory ${spec.workingDir} (build.appDir)`,
         code: 'test.exec',
@@ -179,6 +183,7 @@ async function runInContainer(ctx: ExecContext, id: string, spec: CommandSpec, s
       ctx.ports.log.warn(`${JSON.stringify(spec.display)} timed out after ${spec.timeoutSeconds}s: killing it (removing the test container)`);
       await ctx.ports.docker.removeContainer(id);
       ctx.vars.delete(V.container);
+      ctx.vars.delete(V.shell);
       return { command: spec.display, timedOut: true, seconds: seconds(ctx, t0), output: out.text() };
     }
     throw e;
@@ -243,6 +248,62 @@ async function waitReady(ctx: ExecContext, id: string, svc: ServiceSpec, timeout
       });
     }
     await clock.sleep(POLL_MS, ctx.signal);
+  }
+}
+
+/**
+ * The image runs its own command (sshd among it, as the seed's supervisord did). Waits until the
+ * host key can be read through the Docker API and a login with it pinned succeeds.
+ */
+async function startForSsh(
+  ctx: ExecContext,
+  step: Extract<TestStep, { kind: 'test.start-container' }>,
+  ssh: NonNullable<Extract<TestStep, { kind: 'test.start-container' }>['ssh']>,
+): Promise<void> {
+  const { docker, clock, containerSsh } = ctx.ports;
+  const id = await docker.createContainer({
+    image: step.run.image,
+    name: step.container,
+    labels: step.run.labels,
+    publish: [{ containerPort: ssh.port, hostIp: '127.0.0.1' }],
+    ...(step.network ? { network: step.network } : {}),
+  });
+  ctx.vars.set(V.container, id);
+  await docker.startContainer(id);
+  const deadline = clock.now().getTime() + ssh.readyTimeoutSeconds * 1000;
+  let last = '';
+  for (;;) {
+    const info = await docker.inspectContainer(id);
+    if (!info?.running) {
+      throw new StepFailedError(`the test container stopped (exit status ${info?.exitCode ?? 'unknown'}) before sshd accepted a login`, { details: await logTail(ctx, id), code: 'test.ssh' });
+    }
+    const hostPort = info.ports.find((p) => p.containerPort === ssh.port)?.hostPort;
+    const tar = hostPort ? await docker.getArchive(id, ssh.hostKeyPath) : undefined;
+    const entry = tar ? firstTarEntry(await readAll(tar, 64 * 1024)) : undefined;
+    if (hostPort && entry?.content) {
+      const hostKey = new TextDecoder().decode(entry.content).trim().split('\n')[0]!;
+      try {
+        const shell = await containerSsh.open({ port: hostPort, hostKey, hostKeySource: `the test container's ${ssh.hostKeyPath}`, readyTimeoutMs: 5000, signal: ctx.signal });
+        ctx.vars.set(V.shell, shell);
+        ctx.defer(`close the ssh connection to ${shell.name}`, () => shell.close());
+        ctx.ports.log.info(`logged in to the test container over ssh (${shell.name}, host key pinned)`);
+        return;
+      } catch (e) {
+        // A missing or unusable client key will not get better by waiting.
+        if (ctx.signal.aborted || (e instanceof DeployerError && e.code === 'ssh.identity')) throw e;
+        last = e instanceof Error ? e.message : String(e);
+      }
+    } else {
+      last = hostPort ? `${ssh.hostKeyPath} does not exist in the container (yet)` : `port ${ssh.port} is not published`;
+    }
+    if (clock.now().getTime() >= deadline) {
+      throw new StepFailedError(`cannot log in to the test container over ssh within ${ssh.readyTimeoutSeconds}s`, {
+        details: [last, ...(await logTail(ctx, id))],
+        hint: 'check exec.ssh (port, user, keyFile, hostKeyPath) and that the image starts sshd',
+        code: 'test.ssh',
+      });
+    }
+    await clock.sleep(POLL_MS * 2, ctx.signal);
   }
 }
 
@@ -356,9 +417,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       const info = await docker.imageInfo(image);
       if (!info) throw new StepFailedError(`image ${image} is not on the Docker engine any more`, { code: 'test.no-image' });
       ctx.vars.set(V.imageId, info.id);
-      if (step.via === 'ssh') {
-        throw new StepFailedError('test-image cannot run tests over ssh yet (exec.via: ssh)', { hint: 'set exec.via: docker', code: 'test.ssh' });
-      }
+      if (step.ssh) return startForSsh(ctx, step, step.ssh);
       const id = await docker.createContainer({
         image,
         name: step.container,
@@ -425,6 +484,8 @@ export const testHandlers: HandlersFor<TestStep> = {
         ctx.ports.log.info(`copied ${step.path} (${entry.content.length} bytes)`);
       }
       // The suite is done: free the container now rather than at the end.
+      await (ctx.vars.get(V.shell) as ContainerShell | undefined)?.close();
+      ctx.vars.delete(V.shell);
       await ctx.ports.docker.removeContainer(id);
       ctx.vars.delete(V.container);
     });

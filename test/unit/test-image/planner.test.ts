@@ -147,6 +147,15 @@ Plan: 8 steps. Nothing has been changed.`);
     expect(plan.steps[1]).toMatchObject({ command: { argv: ['prove', '-l'], timeoutSeconds: 1800 } });
   });
 
+  it('with exec.via ssh the container runs its own command and the step names port, user and host key', () => {
+    const c = parseConfigText(`${YAML}exec: { via: ssh, ssh: { port: 2222, user: app, keyFile: ./id } }\n`, 'deployer.yaml');
+    const plan = planTestImage(c, c.test!, facts, opts);
+    const start = plan.steps.find((s) => s.kind === 'test.start-container');
+    expect(start).toMatchObject({ via: 'ssh', ssh: { port: 2222, user: 'app', hostKeyPath: '/etc/ssh/ssh_host_ed25519_key.pub', readyTimeoutSeconds: 120 } });
+    expect(start?.detail).toEqual(['its own command (sshd); commands run over ssh as app to port 2222 published on 127.0.0.1, host key pinned from /etc/ssh/ssh_host_ed25519_key.pub']);
+    expect(planTestImage(config, config.test!, facts, opts).steps.find((s) => s.kind === 'test.start-container')).not.toHaveProperty('ssh');
+  });
+
   it('pulls an image that only the registry has, and refuses (exit 4) when there is none', () => {
     const remote = { revision: SHA, refs: facts.refs, registry: 'reg.local:5000', remote: { ref: facts.refs.full, id: 'sha256:r', exposedTcpPorts: [] } };
     const plan = planTestImage(config, config.test!, remote, opts);
