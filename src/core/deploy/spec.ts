@@ -56,7 +56,9 @@ export function deploySpec(config: Config, revision: string): DeploySpec {
     image: imageRef(config, 'delta', revision),
     instances: deploy.instances,
     port: deploy.port,
-    env: { [REVISION_ENV]: revision },
+    // PORT: the app listens where deployer publishes. Marathon sets $PORT to the *host* port, which
+    // in bridge mode is not the container port; an app that binds $PORT would be unreachable.
+    env: { [REVISION_ENV]: revision, PORT: String(deploy.port) },
     labels: { [LABELS.app]: config.app, [LABELS.revision]: revision },
     healthCheck: { ...deploy.healthCheck },
     timeoutSeconds: deploy.timeoutSeconds,

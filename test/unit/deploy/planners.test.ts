@@ -24,7 +24,7 @@ describe('planDeploy', () => {
     const step = plan.steps[0] as SchedulerDeployStep;
     expect(step).toMatchObject({ kind: 'scheduler.deploy', environment: 'web-app-aaaaaaaaaaaa', keepFailed: false });
     expect(step.title).toBe('deploy containers web-app-aaaaaaaaaaaa-{0..2} and wait until healthy');
-    expect(step.spec).toMatchObject({ image: `web-app:${A}`, instances: 3, port: 8000, env: { DEPLOYER_REVISION: A }, labels: { 'deployer.app': 'web-app', 'deployer.revision': A } });
+    expect(step.spec).toMatchObject({ image: `web-app:${A}`, instances: 3, port: 8000, env: { DEPLOYER_REVISION: A, PORT: '8000' }, labels: { 'deployer.app': 'web-app', 'deployer.revision': A } });
     const text = renderPlanText(plan);
     expect(text).toContain('published on 127.0.0.1');
     expect(text).toContain('GET / → 2xx/3xx');

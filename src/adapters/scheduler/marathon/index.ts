@@ -215,7 +215,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
         if (seen) settle(deploymentId, seen.ok, seen.reason);
 
         let listed = false;
-        let timedOut = true;
+        let timedOut = false;
         let lastReport = '';
         for (;;) {
           signal.throwIfAborted();

@@ -1,0 +1,305 @@
+import Docker from 'dockerode';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../src/adapters/clock.js';
+import { marathonClient, type MarathonClientOptions } from '../../src/adapters/scheduler/marathon/client.js';
+import { marathonScheduler, type MarathonSchedulerOptions } from '../../src/adapters/scheduler/marathon/index.js';
+import type { DeploySpec } from '../../src/core/deploy/spec.js';
+import { LockHeldError, StepFailedError } from '../../src/core/errors.js';
+import { sensitive } from '../../src/core/sensitive.js';
+import type { DeployProgress, SchedulerPort } from '../../src/ports/scheduler.js';
+import { buildAppImage, removeImages } from '../support/deploy-images.js';
+import { httpGet } from '../support/http.js';
+import { startMarathonStandin, type MarathonStandin } from '../support/marathon-standin/index.js';
+import { freePort } from '../support/ports.js';
+import { waitFor } from '../support/wait.js';
+
+// The Marathon scheduler against the stand-in (real HTTP, real SSE, tasks as real containers on
+// 127.0.0.1). Every scenario of issue 5: both payload styles, success, failure, a hang past the
+// deadline, 409, 422, a dropped event stream, tasks with and without health results, retries, auth.
+
+const tagBase = `deployer-test/marathon-${process.pid}`;
+const GOOD = `${tagBase}:good`;
+const BROKEN = `${tagBase}:broken`;
+const PREFIX = '/web-app';
+const docker = new Docker();
+
+let n = 0;
+/** A fresh revision per scenario, so each gets its own app id. */
+const rev = () => `${(++n).toString(16).padStart(2, '0')}${process.pid.toString(16).padStart(6, '0')}`.padEnd(40, 'c');
+const appIdOf = (revision: string) => `${PREFIX}/${revision.slice(0, 12)}`;
+
+function spec(revision: string, o: Partial<DeploySpec> = {}): DeploySpec {
+  return {
+    app: 'web-app',
+    revision,
+    image: GOOD,
+    instances: 2,
+    port: 8000,
+    env: { DEPLOYER_REVISION: revision, PORT: '8000' },
+    labels: { 'deployer.app': 'web-app', 'deployer.revision': revision },
+    healthCheck: { path: '/', intervalSeconds: 1, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 3 },
+    timeoutSeconds: 60,
+    ...o,
+  };
+}
+
+function schedulerFor(m: MarathonStandin | string, o: Partial<MarathonSchedulerOptions> = {}, c: Partial<MarathonClientOptions> = {}): SchedulerPort {
+  const client = marathonClient({
+    url: typeof m === 'string' ? m : m.url,
+    retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100 },
+    requestTimeoutMs: 10_000,
+    sleep: (ms, signal) => systemClock.sleep(ms, signal),
+    ...c,
+  });
+  // A long safety re-check: while the stream is up, only events can end the wait.
+  return marathonScheduler({ client, appPrefix: PREFIX, cpus: 0.1, mem: 32, clock: systemClock, pollIntervalMs: 300, safetyCheckMs: 120_000, destroyWaitMs: 30_000, ...o });
+}
+
+const signal = () => new AbortController().signal;
+const puts = (m: MarathonStandin, appId: string) => m.requests.filter((r) => r.method === 'PUT' && r.path === `/v2/apps${appId}`);
+const standinContainers = async (m: MarathonStandin) => (await docker.listContainers({ all: true, filters: { label: [m.containerLabel] } })).length;
+
+let modern: MarathonStandin;
+let legacy: MarathonStandin;
+
+beforeAll(async () => {
+  await Promise.all([buildAppImage(GOOD, 'good'), buildAppImage(BROKEN, 'broken')]);
+  [modern, legacy] = await Promise.all([startMarathonStandin({ version: '1.10.0', heartbeatIntervalMs: 1000 }), startMarathonStandin({ version: '1.4.11', heartbeatIntervalMs: 1000 })]);
+});
+
+afterEach(() => {
+  expect(modern.unhandled).toEqual([]);
+  expect(legacy.unhandled).toEqual([]);
+  modern.hangDeployments(false);
+  modern.omitHealthResults(false);
+});
+
+afterAll(async () => {
+  await Promise.all([modern?.close(), legacy?.close()]);
+  await removeImages(GOOD, BROKEN);
+});
+
+describe('marathon scheduler: deploy that succeeds', () => {
+  it('1.10 (networks + container.portMappings): healthy through the event stream, backends serve the revision, destroy removes all', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    const r = rev();
+    const appId = appIdOf(r);
+    const progress: string[] = [];
+    const env = await s.deploy(spec(r), { signal: signal(), progress: (p) => progress.push(p) });
+    expect(env).toMatchObject({ revision: r, id: appId, image: GOOD, wanted: 2, healthy: 2 });
+    for (const b of env.backends) {
+      expect(b.host).toBe('127.0.0.1');
+      const res = await httpGet(`http://${b.host}:${b.port}/`);
+      expect(res.status).toBe(200);
+      expect(res.headers['x-revision']).toBe(r);
+    }
+    // Exactly the documented 1.5+ shape was sent, once.
+    const [put] = puts(m, appId);
+    expect(puts(m, appId)).toHaveLength(1);
+    expect(put!.body).toMatchObject({
+      id: appId,
+      instances: 2,
+      networks: [{ mode: 'container/bridge' }],
+      container: { type: 'DOCKER', docker: { image: GOOD }, portMappings: [{ containerPort: 8000, hostPort: 0, protocol: 'tcp', name: 'http' }] },
+      healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0 }],
+      env: { DEPLOYER_REVISION: r, PORT: '8000' },
+      labels: { 'deployer.app': 'web-app', 'deployer.revision': r },
+    });
+    expect((put!.body as { container: { docker: object } }).container.docker).not.toHaveProperty('network');
+    // The wait ended on our deployment_success event: no polling of /v2/deployments was needed.
+    expect(m.requests.some((q) => q.path.startsWith('/v2/events?') && q.path.includes('event_type=deployment_success'))).toBe(true);
+    expect(m.requests.filter((q) => q.path === '/v2/deployments')).toEqual([]);
+    expect(progress.some((p) => p.startsWith(`PUT ${appId}: deployment `))).toBe(true);
+
+    expect(await s.get('web-app', r)).toMatchObject({ healthy: 2, wanted: 2 });
+    expect((await s.list('web-app')).map((e) => e.revision)).toContain(r);
+    expect(await s.get('other-app', r)).toBeUndefined();
+
+    await s.destroy('web-app', r, { signal: signal() });
+    expect(await s.get('web-app', r)).toBeUndefined();
+    await waitFor(async () => (await standinContainers(m)) === 0, { what: 'the tasks to be killed', timeoutMs: 30_000 });
+  });
+
+  it('1.4 (container.docker.network BRIDGE + docker.portMappings): the legacy shape, also healthy', async () => {
+    const m = legacy;
+    const s = schedulerFor(m);
+    const r = rev();
+    expect(await s.about()).toMatchObject({ version: '1.4.11' });
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal() });
+    expect(env).toMatchObject({ healthy: 1, wanted: 1 });
+    const body = puts(m, appIdOf(r))[0]!.body as Record<string, any>;
+    expect(body).not.toHaveProperty('networks');
+    expect(body.container).toEqual({
+      type: 'DOCKER',
+      docker: { image: GOOD, forcePullImage: false, network: 'BRIDGE', portMappings: [{ containerPort: 8000, hostPort: 0, protocol: 'tcp', name: 'http' }] },
+    });
+    expect((await httpGet(`http://127.0.0.1:${env.backends[0]!.port}/`)).headers['x-revision']).toBe(r);
+    await s.destroy('web-app', r, { signal: signal() });
+    expect(await s.get('web-app', r)).toBeUndefined();
+  });
+});
+
+describe('marathon scheduler: deploy that does not succeed', () => {
+  it('an app that never gets healthy: own deadline, diagnosis with deployment, task health and failure cause', async () => {
+    const s = schedulerFor(modern);
+    const r = rev();
+    // maxConsecutiveFailures 0: Marathon never kills the task, so its failing results are there to see.
+    const healthCheck = { ...spec(r).healthCheck, maxConsecutiveFailures: 0 };
+    const err = await s.deploy(spec(r, { image: BROKEN, instances: 1, timeoutSeconds: 6, healthCheck }), { signal: signal() }).catch((e: unknown) => e) as StepFailedError;
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err.code).toBe('deploy.unhealthy');
+    expect(err.message).toBe(`Marathon app ${appIdOf(r)} is not healthy after 6s`);
+    const details = err.details.join('\n');
+    expect(details).toMatch(/^deployment [0-9a-f-]{36} started .*: still running$/m);
+    expect(details).toMatch(new RegExp(`^app ${appIdOf(r)}: 0/1 healthy`, 'm'));
+    expect(details).toMatch(/: TASK_RUNNING, unhealthy — failing: .*500.* \(\d+ consecutive failures?\)$/m);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('a deployment that fails (cancelled): deployment_failed for our id ends the wait at once, with the reason', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    const r = rev();
+    m.hangDeployments(true);
+    const done = s.deploy(spec(r, { instances: 1, timeoutSeconds: 60 }), { signal: signal() }).catch((e: unknown) => e);
+    await waitFor(() => puts(m, appIdOf(r)).length > 0, { what: 'the PUT', timeoutMs: 20_000 });
+    const deployments = await (await fetch(`${m.url}/v2/deployments`)).json() as { id: string; affectedApps: string[] }[];
+    const ours = deployments.find((d) => d.affectedApps.includes(appIdOf(r)))!;
+    expect((await fetch(`${m.url}/v2/deployments/${ours.id}`, { method: 'DELETE' })).status).toBe(200);
+    const err = await done as StepFailedError;
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err.message).toBe(`Marathon deployment ${ours.id} of ${appIdOf(r)} failed: The upgrade has been cancelled`);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('a deployment that hangs: the deadline ends it, and the diagnosis says the deployment is still running', async () => {
+    const s = schedulerFor(modern);
+    const r = rev();
+    modern.hangDeployments(true);
+    const err = await s.deploy(spec(r, { instances: 1, timeoutSeconds: 4, healthCheck: { ...spec(r).healthCheck, gracePeriodSeconds: 60 } }), { signal: signal() })
+      .catch((e: unknown) => e) as StepFailedError;
+    expect(err.code).toBe('deploy.unhealthy');
+    expect(err.details.join('\n')).toMatch(/^deployment .*: still running$/m);
+    modern.hangDeployments(false);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('409: says which deployment holds the lock, and creates nothing', async () => {
+    const s = schedulerFor(modern);
+    const r = rev();
+    const lockId = modern.lockApp(appIdOf(r));
+    let created = false;
+    const err = await s.deploy(spec(r), { signal: signal(), onCreated: () => (created = true) }).catch((e: unknown) => e) as LockHeldError;
+    expect(err).toBeInstanceOf(LockHeldError);
+    expect(err.exitCode).toBe(3);
+    expect(err.message).toBe(`Marathon app ${appIdOf(r)} is locked by deployment ${lockId}`);
+    expect(err.details[0]).toMatch(new RegExp(`^deployment ${lockId} started `));
+    expect(err.hint).toContain(`/v2/deployments/${lockId}`);
+    expect(created).toBe(false);
+    modern.unlockApp(appIdOf(r));
+  });
+
+  it('422: shows Marathon\'s field errors', async () => {
+    const s = schedulerFor(modern, { cpus: 0.0001 });
+    const r = rev();
+    const err = await s.deploy(spec(r), { signal: signal() }).catch((e: unknown) => e) as StepFailedError;
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err.code).toBe('marathon.invalid');
+    expect(err.message).toBe(`Marathon rejected the app definition of ${appIdOf(r)} (422: Object is not valid)`);
+    expect(err.details.some((d) => d.startsWith('/cpus: '))).toBe(true);
+    expect(await s.get('web-app', r)).toBeUndefined();
+  });
+});
+
+describe('marathon scheduler: the event stream and health results', () => {
+  it('falls back to polling /v2/deployments when the event stream drops', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    const r = rev();
+    const progress: string[] = [];
+    m.hangDeployments(true);
+    const done = s.deploy(spec(r, { instances: 1, healthCheck: { ...spec(r).healthCheck, gracePeriodSeconds: 60 } }), { signal: signal(), progress: (p) => progress.push(p) });
+    await waitFor(() => puts(m, appIdOf(r)).length > 0, { what: 'the PUT', timeoutMs: 20_000 });
+    m.dropEventStreams();
+    await waitFor(() => progress.some((p) => p.startsWith('event stream dropped')), { what: 'the drop to be noticed', timeoutMs: 10_000 });
+    const dropAt = m.requests.length;
+    m.hangDeployments(false);
+    const env = await done;
+    expect(env).toMatchObject({ healthy: 1, wanted: 1 });
+    const after = m.requests.slice(dropAt);
+    expect(after.some((q) => q.method === 'GET' && q.path === '/v2/deployments')).toBe(true);
+    expect(after.some((q) => q.path.startsWith('/v2/events'))).toBe(false);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('tasks without health results are unknown, not healthy: the deadline fails them', async () => {
+    const s = schedulerFor(modern);
+    const r = rev();
+    modern.omitHealthResults(true);
+    const err = await s.deploy(spec(r, { instances: 1, timeoutSeconds: 5 }), { signal: signal() }).catch((e: unknown) => e) as StepFailedError;
+    expect(err.code).toBe('deploy.unhealthy');
+    const details = err.details.join('\n');
+    expect(details).toMatch(/^deployment [0-9a-f-]+: no longer running$/m);
+    expect(details).toMatch(/TASK_RUNNING, unknown — no health check results \(unknown\)/);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('tasks whose health results come back late become healthy', async () => {
+    const s = schedulerFor(modern);
+    const r = rev();
+    const progress: string[] = [];
+    modern.omitHealthResults(true);
+    const onProgress: DeployProgress = (p) => {
+      progress.push(p);
+      if (p.includes('waiting for every task')) modern.omitHealthResults(false);
+    };
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal(), progress: onProgress });
+    expect(env).toMatchObject({ healthy: 1 });
+    expect(progress.some((p) => p.startsWith('0/1 healthy; deployment ended'))).toBe(true);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+});
+
+describe('marathon client: retries, errors, auth', () => {
+  it('retries a 503 from the leader proxy and a 500, then succeeds', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    const before = m.requests.length;
+    m.failNext('GET', '/v2/info', 503);
+    m.failNext('GET', '/v2/info', 500);
+    expect(await s.about()).toMatchObject({ version: '1.10.0' });
+    expect(m.requests.slice(before).filter((q) => q.path === '/v2/info')).toHaveLength(3);
+  });
+
+  it('gives up after the retries with a clear message', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    for (let i = 0; i < 3; i++) m.failNext('GET', '/v2/apps/web-app/', 503);
+    await expect(s.get('web-app', rev())).rejects.toThrow(/^Marathon could not read app \/web-app\/\w+ \(503 after 3 attempts\): Could not determine the current leader$/);
+  });
+
+  it('connection refused: retried, then "cannot reach Marathon"', async () => {
+    const port = await freePort();
+    const s = schedulerFor(`http://127.0.0.1:${port}`);
+    const err = await s.about().catch((e: unknown) => e) as StepFailedError;
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err.code).toBe('marathon.unreachable');
+    expect(err.message).toBe(`cannot reach Marathon at http://127.0.0.1:${port} (GET /v2/info: ECONNREFUSED, 3 attempts)`);
+  });
+
+  it('sends basic auth; without it says which variables to set', async () => {
+    const m = await startMarathonStandin({ auth: { username: 'deployer', password: 's3cret' } });
+    try {
+      const anonymous = await schedulerFor(m).about().catch((e: unknown) => e) as StepFailedError;
+      expect(anonymous.code).toBe('marathon.auth');
+      expect(anonymous.hint).toBe('set DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD');
+      const s = schedulerFor(m, {}, { auth: { user: sensitive('deployer'), password: sensitive('s3cret') } });
+      expect(await s.about()).toMatchObject({ version: '1.10.0' });
+      expect(await s.list('web-app')).toEqual([]);
+      expect(m.unhandled).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  });
+});

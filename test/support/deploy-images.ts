@@ -1,0 +1,39 @@
+// App images for the deploy and scheduler tests, built FROM deployer-base/busybox:latest (classic
+// builder, no context: the Dockerfile comes on stdin). The good one serves /app/index.html; the
+// broken one answers every request with 500 and logs a line on start.
+import { execa } from 'execa';
+
+export const DEPLOY_TEST_LABEL = 'deployer.test-deploy';
+const env = { ...process.env, DOCKER_BUILDKIT: '0' };
+
+const GOOD = `FROM deployer-base/busybox:latest
+RUN mkdir -p /app && echo 'hello from the good app' > /app/index.html
+CMD ["/bin/revision-server"]
+`;
+const BROKEN = `FROM deployer-base/busybox:latest
+RUN mkdir -p /app && echo 'broken' > /app/index.html && echo 500 > /app/.status
+CMD ["/bin/sh", "-c", "echo 'broken app starting, every answer is a 500' >&2; exec /bin/revision-server"]
+`;
+
+export async function buildAppImage(tag: string, kind: 'good' | 'broken'): Promise<void> {
+  await execa('docker', ['build', '-q', '--label', `${DEPLOY_TEST_LABEL}=1`, '-t', tag, '-'], { env, input: kind === 'good' ? GOOD : BROKEN });
+}
+
+export async function tagImage(source: string, target: string): Promise<void> {
+  await execa('docker', ['tag', source, target]);
+}
+
+export async function removeImages(...tags: string[]): Promise<void> {
+  if (tags.length) await execa('docker', ['rmi', '-f', ...tags], { reject: false });
+}
+
+/** Names of containers (running or not) labelled deployer.app=<app>. */
+export async function appContainers(app: string): Promise<string[]> {
+  const r = await execa('docker', ['ps', '-a', '--filter', `label=deployer.app=${app}`, '--format', '{{.Names}}']);
+  return r.stdout.split('\n').filter(Boolean).sort();
+}
+
+export async function removeAppContainers(app: string): Promise<void> {
+  const names = await appContainers(app);
+  if (names.length) await execa('docker', ['rm', '-f', ...names], { reject: false });
+}
