@@ -34,7 +34,8 @@ beforeAll(async () => {
   work = await tmpDir('ti-e2e-');
   repo = await makeGitRepo({ 'deployer.yaml': config({ command: './t/pass.sh', env: { APP_ENV: 'test' }, smoke: [{ path: '/health', status: 200, body: 'ok' }] }) });
   headSha = repo.initialSha;
-  await buildFixtureImage(`${REPO}:${SHA}`);
+  // Labelled as deployer's own builds are: the labels environments are found by.
+  await buildFixtureImage(`${REPO}:${SHA}`, { labels: { 'deployer.app': 'fixture', 'deployer.revision': SHA } });
   await execa('docker', ['tag', `${REPO}:${SHA}`, `${REPO}:${headSha}`]);
 });
 
@@ -114,6 +115,8 @@ describe('deployer test-image (CLI)', () => {
     const during = await leftovers(`deployer.tested-revision=${SHA}`);
     expect(during.containers).toHaveLength(2);
     expect(during.networks).toHaveLength(1);
+    // ...and none of them passes for an environment of the app (the image's labels are blanked).
+    expect((await leftovers('deployer.app=fixture')).containers).toEqual([]);
     child.kill('SIGTERM');
     const r = await child;
     expect(r.exitCode).toBe(130);

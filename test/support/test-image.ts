@@ -9,8 +9,9 @@ export const FIXTURE_LABEL = 'deployer.test-fixture';
 const env = { ...process.env, DOCKER_BUILDKIT: '0' };
 
 /** Builds the fixture app as `tag`; with `broken`, every response of its server is a 500. */
-export async function buildFixtureImage(tag: string, opts: { broken?: boolean } = {}): Promise<string> {
-  await execa('docker', ['build', '-q', '--label', `${FIXTURE_LABEL}=1`, '-t', tag, FIXTURE_APP], { env });
+export async function buildFixtureImage(tag: string, opts: { broken?: boolean; labels?: Record<string, string> } = {}): Promise<string> {
+  const labels = Object.entries(opts.labels ?? {}).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
+  await execa('docker', ['build', '-q', '--label', `${FIXTURE_LABEL}=1`, ...labels, '-t', tag, FIXTURE_APP], { env });
   if (opts.broken) {
     const dockerfile = `FROM ${tag}\nRUN echo 500 > /app/www/.status\n`;
     await execa('docker', ['build', '-q', '--label', `${FIXTURE_LABEL}=1`, '-t', tag, '-'], { env, input: dockerfile });

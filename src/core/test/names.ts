@@ -1,5 +1,5 @@
 import type { TestConfig } from '../config/schema.js';
-import { shortSha } from '../image-ref.js';
+import { LABELS, shortSha } from '../image-ref.js';
 import type { CommandSpec, TestRun } from '../steps/test.js';
 
 // Names and labels of what a test-image run creates. Names carry the revision and the run id, so
@@ -20,7 +20,16 @@ export function testRun(
     runId,
     revision,
     base: `${app}-test-${shortSha(revision)}-${runId.replace(/-/g, '').slice(0, 8)}`,
-    labels: { [RUN_LABEL]: runId, [PURPOSE_LABEL]: 'test-image', [TESTED_REVISION_LABEL]: revision },
+    labels: {
+      [RUN_LABEL]: runId,
+      [PURPOSE_LABEL]: 'test-image',
+      [TESTED_REVISION_LABEL]: revision,
+      // A container inherits its image's labels, and deployer's images carry deployer.app and
+      // deployer.revision: the labels environments are found by. Blanked here, so `status`, `deploy`
+      // or `gc` running meanwhile never take a test or smoke container for an environment.
+      [LABELS.app]: '',
+      [LABELS.revision]: '',
+    },
   };
 }
 

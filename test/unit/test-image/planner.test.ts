@@ -102,7 +102,7 @@ describe('planTestImage', () => {
       'test.start-services', 'test.start-container', 'test.run-setup', 'test.run-setup', 'test.run-suite', 'test.copy-junit', 'test.smoke', 'test.write-report',
     ]);
     const base = 'web-app-test-3f2a9c1e0b7d-0b5e6f7a';
-    const run = { runId: RUN, revision: SHA, image: facts.local.ref, junitFile: '/ws/junit_output.xml', timeoutSeconds: 600, labels: { 'deployer.run': RUN, 'deployer.purpose': 'test-image', 'deployer.tested-revision': SHA } };
+    const run = { runId: RUN, revision: SHA, image: facts.local.ref, junitFile: '/ws/junit_output.xml', timeoutSeconds: 600, labels: { 'deployer.run': RUN, 'deployer.purpose': 'test-image', 'deployer.tested-revision': SHA, 'deployer.app': '', 'deployer.revision': '' } };
     for (const s of steps) expect(s.run).toEqual(run);
     expect(steps[0]).toMatchObject({
       network: base,
