@@ -1,8 +1,8 @@
 import type { Config } from '../core/config/schema.js';
 import { isHealthy, type EnvironmentInfo } from '../core/deploy/environment.js';
-import { previewUrl } from '../core/deploy/preview-url.js';
 import { deploySpec, environmentArtefacts, environmentId, requireDeployConfig, type DeploySpec } from '../core/deploy/spec.js';
 import { PreconditionError } from '../core/errors.js';
+import { previewUrl } from '../core/nginx/preview.js';
 import { shortSha } from '../core/image-ref.js';
 import { appPath } from '../core/marathon/app-id.js';
 import { buildAppDefinition } from '../core/marathon/app-definition.js';
@@ -12,7 +12,7 @@ import type { SchedulerDeployStep } from '../core/steps/deploy.js';
 import type { DockerPort } from '../ports/docker.js';
 import type { GitPort } from '../ports/git.js';
 import type { SchedulerPort } from '../ports/scheduler.js';
-import { gatherPreviewFacts, planPreview, type PreviewFacts } from './environment-preview.js';
+import { planPreview } from './environment-preview.js';
 
 export interface DeployFacts {
   revision: string;
@@ -26,11 +26,12 @@ export interface DeployFacts {
   environments: string[];
   /** docker scheduler: whether the image is on the engine (containers are created from local images). */
   imagePresent?: boolean;
-  preview: PreviewFacts;
 }
 
 export interface DeployOptions {
   keepFailed: boolean;
+  /** Who runs the plan (user@host): names the preview update's lock holder. */
+  who?: string;
 }
 
 export async function gatherDeployFacts(
@@ -41,11 +42,10 @@ export async function gatherDeployFacts(
   requireDeployConfig(config);
   const revision = await ports.git.resolve(rev);
   const spec = deploySpec(config, revision);
-  const [about, envs, image, preview] = await Promise.all([
+  const [about, envs, image] = await Promise.all([
     ports.scheduler.about(),
     ports.scheduler.list(config.app),
     ports.scheduler.name === 'docker' ? ports.docker.imageInfo(spec.image) : Promise.resolve(undefined),
-    gatherPreviewFacts(config),
   ]);
   const existing = envs.find((e) => e.revision === revision);
   return {
@@ -56,7 +56,6 @@ export async function gatherDeployFacts(
     ...(existing ? { existing } : {}),
     environments: envs.map((e) => e.revision),
     ...(ports.scheduler.name === 'docker' ? { imagePresent: image !== undefined } : {}),
-    preview,
   };
 }
 
@@ -81,8 +80,6 @@ function specDetail(config: Config, spec: DeploySpec, facts: DeployFacts): strin
   return lines;
 }
 
-const withRevision = (facts: DeployFacts): string[] => [...new Set([...facts.environments, facts.revision])];
-
 /** Pure: the deploy decision. A healthy environment of this revision is a no-op; a broken one is refused. */
 export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptions): Plan {
   const deploy = requireDeployConfig(config);
@@ -97,7 +94,7 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     ...(facts.marathonVersion ? { marathonVersion: facts.marathonVersion } : {}),
     environment,
     existing: facts.existing ? { id: facts.existing.id, healthy: facts.existing.healthy, wanted: facts.existing.wanted } : null,
-    previewUrl: previewUrl(config, facts.revision) ?? null,
+    previewUrl: config.preview ? previewUrl(config.preview, facts.revision) : null,
   };
 
   if (facts.existing) {
@@ -111,7 +108,8 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     }
     const notes = [`environment ${environment} is already healthy (${e.healthy}/${e.wanted}): nothing to deploy`];
     if (e.wanted !== deploy.instances) notes.push(`it runs ${e.wanted} instances, deploy.instances says ${deploy.instances}; destroy and deploy again to change that`);
-    return makePlan('deploy', subject, factsJson, planPreview(config, facts.preview, withRevision(facts)), notes);
+    // A no-op stays a no-op: the preview entry was written when the environment was deployed.
+    return makePlan('deploy', subject, factsJson, [], notes);
   }
 
   if (facts.imagePresent === false) {
@@ -133,5 +131,5 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     keepFailed: opts.keepFailed,
   };
   const notes = facts.scheduler === 'marathon' ? [`Marathon agents pull ${spec.image} themselves: it must be in the registry`] : [];
-  return makePlan('deploy', subject, factsJson, [step, ...planPreview(config, facts.preview, withRevision(facts))], notes);
+  return makePlan('deploy', subject, factsJson, [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')], notes);
 }

@@ -8,14 +8,13 @@ import type { SchedulerDestroyStep } from '../core/steps/deploy.js';
 import type { GitPort } from '../ports/git.js';
 import type { HistoryPort } from '../ports/history.js';
 import type { SchedulerPort } from '../ports/scheduler.js';
-import { gatherPreviewFacts, planPreview, readProtected, type PreviewFacts, type Protected } from './environment-preview.js';
+import { planPreview, readProtected, type Protected } from './environment-preview.js';
 
 export interface DestroyFacts {
   revision: string;
   scheduler: 'docker' | 'marathon';
   environments: EnvironmentInfo[];
   protected: Protected;
-  preview: PreviewFacts;
 }
 
 /**
@@ -37,13 +36,9 @@ export async function gatherDestroyFacts(
   rev: string,
 ): Promise<DestroyFacts> {
   requireDeployConfig(config);
-  const [environments, prot, preview] = await Promise.all([
-    ports.scheduler.list(config.app),
-    readProtected(ports.history),
-    gatherPreviewFacts(config),
-  ]);
+  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(ports.history)]);
   const revision = await resolveEnvironmentRevision(ports.git, environments, rev);
-  return { revision, scheduler: ports.scheduler.name, environments, protected: prot, preview };
+  return { revision, scheduler: ports.scheduler.name, environments, protected: prot };
 }
 
 export function destroyStep(config: Config, scheduler: 'docker' | 'marathon', revision: string, reason?: string): SchedulerDestroyStep {
@@ -76,11 +71,14 @@ export function refuseProtected(revision: string, prot: Protected): void {
   }
 }
 
-export function planDestroy(config: Config, facts: DestroyFacts): Plan {
+/**
+ * The preview entry goes first, so nginx never proxies a preview hostname to removed containers;
+ * then the environment.
+ */
+export function planDestroy(config: Config, facts: DestroyFacts, opts: { who?: string } = {}): Plan {
   const sha12 = shortSha(facts.revision);
   refuseProtected(facts.revision, facts.protected);
   const env = facts.environments.find((e) => e.revision === facts.revision);
-  const remaining = facts.environments.map((e) => e.revision).filter((r) => r !== facts.revision);
   const factsJson = {
     revision: facts.revision,
     scheduler: facts.scheduler,
@@ -89,9 +87,9 @@ export function planDestroy(config: Config, facts: DestroyFacts): Plan {
     rollback: facts.protected.rollback ?? null,
   };
   if (!env) {
-    return makePlan('destroy', `destroy ${sha12}`, factsJson, planPreview(config, facts.preview, remaining), [`no environment for ${sha12}: nothing to destroy`]);
+    return makePlan('destroy', `destroy ${sha12}`, factsJson, [], [`no environment for ${sha12}: nothing to destroy`]);
   }
   const step = destroyStep(config, facts.scheduler, facts.revision);
   step.detail = [`${env.instances.length} instance${env.instances.length === 1 ? '' : 's'}, ${env.healthy}/${env.wanted} healthy, image ${env.image}`];
-  return makePlan('destroy', `destroy ${sha12}`, factsJson, [step, ...planPreview(config, facts.preview, remaining)]);
+  return makePlan('destroy', `destroy ${sha12}`, factsJson, [...planPreview(config, { remove: [facts.revision] }, opts.who ?? 'deployer'), step]);
 }

@@ -6,13 +6,12 @@ import { makePlan, type Plan } from '../core/plan.js';
 import type { HistoryPort } from '../ports/history.js';
 import type { SchedulerPort } from '../ports/scheduler.js';
 import { destroyStep } from './destroy.js';
-import { gatherPreviewFacts, planPreview, readProtected, type PreviewFacts, type Protected } from './environment-preview.js';
+import { planPreview, readProtected, type Protected } from './environment-preview.js';
 
 export interface GcFacts {
   scheduler: 'docker' | 'marathon';
   environments: EnvironmentInfo[];
   protected: Protected;
-  preview: PreviewFacts;
 }
 
 export async function gatherGcFacts(
@@ -20,12 +19,8 @@ export async function gatherGcFacts(
   config: Config,
 ): Promise<GcFacts> {
   requireDeployConfig(config);
-  const [environments, prot, preview] = await Promise.all([
-    ports.scheduler.list(config.app),
-    readProtected(ports.history),
-    gatherPreviewFacts(config),
-  ]);
-  return { scheduler: ports.scheduler.name, environments, protected: prot, preview };
+  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(ports.history)]);
+  return { scheduler: ports.scheduler.name, environments, protected: prot };
 }
 
 export const DEFAULT_KEEP = 3;
@@ -55,13 +50,14 @@ export function decideGc(environments: readonly EnvironmentInfo[], prot: Protect
   };
 }
 
-export function planGc(config: Config, facts: GcFacts): Plan {
+/** Preview entries of the removed environments go first (see planDestroy), then the environments. */
+export function planGc(config: Config, facts: GcFacts, opts: { who?: string } = {}): Plan {
   const keep = config.switch?.keep ?? DEFAULT_KEEP;
   const decision = decideGc(facts.environments, facts.protected, keep);
   const steps = decision.remove.map((r) => destroyStep(config, facts.scheduler, r, `beyond switch.keep (${keep})`));
   const notes = decision.keep.map((k) => `keep ${shortSha(k.revision)} (${k.why})`);
   if (steps.length === 0) notes.push(`${facts.environments.length} environment${facts.environments.length === 1 ? '' : 's'}, keep ${keep}: nothing to remove`);
-  const preview = planPreview(config, facts.preview, decision.keep.map((k) => k.revision));
+  const preview = steps.length ? planPreview(config, { remove: decision.remove }, opts.who ?? 'deployer') : [];
   return makePlan('gc', `gc  (keep ${keep}, ${facts.environments.length} environment${facts.environments.length === 1 ? '' : 's'})`, {
     scheduler: facts.scheduler,
     keep,
@@ -69,5 +65,5 @@ export function planGc(config: Config, facts: GcFacts): Plan {
     rollback: facts.protected.rollback ?? null,
     kept: decision.keep,
     remove: decision.remove,
-  }, [...steps, ...preview], notes);
+  }, [...preview, ...steps], notes);
 }

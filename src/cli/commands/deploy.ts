@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
+import { hostname, userInfo } from 'node:os';
 import type { EnvironmentInfo } from '../../core/deploy/environment.js';
-import { previewUrl } from '../../core/deploy/preview-url.js';
 import { environmentId, requireDeployConfig } from '../../core/deploy/spec.js';
 import { shortSha } from '../../core/image-ref.js';
+import { previewUrl } from '../../core/nginx/preview.js';
 import { DEPLOYED_ENVIRONMENT } from '../../exec/handlers/deploy.js';
 import type { HistoryPort } from '../../ports/history.js';
 import { gatherDeployFacts, planDeploy } from '../../planners/deploy.js';
@@ -14,6 +15,17 @@ import type { Runner } from '../program.js';
 /** INTEGRATION POINT (history): `ports.history` is wired by the switch capability; absent means "no history". */
 function historyOf(env: CommandEnv): Pick<HistoryPort, 'read'> | undefined {
   return (env.ports as { history?: HistoryPort }).history;
+}
+
+/** user@host: names the holder of the switch lock the preview update takes. */
+function whoAmI(): string {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep $USER
+  }
+  return `${user}@${hostname()}`;
 }
 
 function environmentJson(e: EnvironmentInfo) {
@@ -37,8 +49,8 @@ export function registerDeployCommands(program: Command, run: Runner): void {
     .action(run(async (env, [rev], opts) => {
       requireDeployConfig(env.config, env.loaded.path);
       const facts = await gatherDeployFacts(env.ports, env.config, rev!);
-      const plan = planDeploy(env.config, facts, { keepFailed: opts.keepFailed === true });
-      const url = previewUrl(env.config, facts.revision);
+      const plan = planDeploy(env.config, facts, { keepFailed: opts.keepFailed === true, who: whoAmI() });
+      const url = env.config.preview ? previewUrl(env.config.preview, facts.revision) : undefined;
       return {
         plan,
         report: (vars) => {
@@ -75,7 +87,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
     .action(run(async (env, [rev]) => {
       requireDeployConfig(env.config, env.loaded.path);
       const facts = await gatherDestroyFacts({ ...env.ports, history: historyOf(env) }, env.config, rev!);
-      const plan = planDestroy(env.config, facts);
+      const plan = planDestroy(env.config, facts, { who: whoAmI() });
       const removed = plan.steps.some((s) => s.kind === 'scheduler.destroy');
       return {
         plan,
@@ -90,7 +102,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
     .action(run(async (env) => {
       requireDeployConfig(env.config, env.loaded.path);
       const facts = await gatherGcFacts({ ...env.ports, history: historyOf(env) }, env.config);
-      const plan = planGc(env.config, facts);
+      const plan = planGc(env.config, facts, { who: whoAmI() });
       const f = plan.facts as { kept: { revision: string; why: string }[]; remove: string[] };
       return {
         plan,

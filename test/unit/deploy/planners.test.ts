@@ -145,3 +145,36 @@ describe('gc', () => {
     expect(plan.notes.at(-1)).toBe('2 environments, keep 3: nothing to remove');
   });
 });
+
+describe('preview hostnames', () => {
+  const withPreview = () => dockerConfig(`preview: { domain: preview.test, listen: "127.0.0.1:8080" }
+switch:
+  upstream: backend
+  file: /etc/nginx/conf.d/backend.conf
+  previewFile: /etc/nginx/conf.d/preview.conf
+  verify: { url: "http://127.0.0.1/" }
+  keep: 1`);
+
+  it('deploy ends with the preview update adding the new hostname', async () => {
+    const config = withPreview();
+    const facts = await gatherDeployFacts({ git: fakeGit, scheduler: fakeScheduler('docker', [env(B)]), docker: present }, config, A);
+    const plan = planDeploy(config, facts, { keepFailed: false, who: 'ci@build1' });
+    expect(plan.steps.map((s) => s.kind)).toEqual(['scheduler.deploy', 'nginx.update-preview']);
+    expect(plan.steps[1]).toMatchObject({ add: [A], remove: [], domain: 'preview.test', lock: { who: 'ci@build1' } });
+    expect(plan.facts).toMatchObject({ previewUrl: 'http://aaaaaaaaaaaa.preview.test:8080/' });
+  });
+
+  it('destroy and gc take the hostnames away before the environments', async () => {
+    const config = withPreview();
+    const destroy = planDestroy(config, await gatherDestroyFacts({ git: fakeGit, scheduler: fakeScheduler('docker', [env(A), env(B)]) }, config, A));
+    expect(destroy.steps.map((s) => s.kind)).toEqual(['nginx.update-preview', 'scheduler.destroy']);
+    expect(destroy.steps[0]).toMatchObject({ add: [], remove: [A] });
+
+    const at = (day: number) => new Date(`2024-01-0${day}T00:00:00Z`);
+    const gc = planGc(config, await gatherGcFacts({ scheduler: fakeScheduler('docker', [env(A, { createdAt: at(1) }), env(B, { createdAt: at(2) }), env(C, { createdAt: at(3) })]) }, config));
+    expect(gc.steps.map((s) => s.kind)).toEqual(['nginx.update-preview', 'scheduler.destroy', 'scheduler.destroy']);
+    expect(gc.steps[0]).toMatchObject({ remove: [B, A] });
+    // nothing to remove: no preview step either
+    expect(planGc(config, await gatherGcFacts({ scheduler: fakeScheduler('docker', [env(A)]) }, config)).steps).toEqual([]);
+  });
+});
