@@ -38,7 +38,7 @@ afterEach(async () => {
 });
 
 let n = 0;
-async function run(test: Record<string, unknown>, opts: { sha?: string; deploy?: boolean } = {}) {
+async function run(test: Record<string, unknown>, opts: { sha?: string; deploy?: boolean; json?: boolean } = {}) {
   const dir = join(work.path, `run-${++n}`);
   const config = {
     app: 'fixture',
@@ -57,7 +57,7 @@ async function run(test: Record<string, unknown>, opts: { sha?: string; deploy?:
   const e = vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => ((stderr += String(c)), true));
   let code: number;
   try {
-    code = await main(['node', 'deployer', '-c', join(dir, 'deployer.yaml'), 'test-image', opts.sha ?? GOOD, '--junit', junit]);
+    code = await main(['node', 'deployer', '-c', join(dir, 'deployer.yaml'), ...(opts.json ? ['--json'] : []), 'test-image', opts.sha ?? GOOD, '--junit', junit]);
   } finally {
     o.mockRestore();
     e.mockRestore();
@@ -110,6 +110,13 @@ describe('deployer test-image', () => {
     expect(await validJunit(r.xml)).toMatchObject({ tests: 3, failures: 1, notPassed: [{ name: 'answers', outcome: 'failed' }] });
     expect(r.xml).toContain('<failure message="answers failed">expected 1, got 2</failure>');
     expect(await records(r.recordsDir)).toEqual([]);
+
+    const j = await run({ command: './t/fail.sh' }, { json: true });
+    expect(j.code).toBe(1);
+    expect(JSON.parse(j.stdout)).toMatchObject({
+      revision: GOOD, image: `${REPO}:${GOOD}`, imageId: goodImageId, passed: false, recorded: false,
+      headline: 'tests failed: 3 tests, 1 failure, 0 errors', counts: { tests: 3, failures: 1, errors: 0, skipped: 0 }, junit: expect.stringMatching(/junit_output\.xml$/),
+    });
   });
 
   it("writes deployer's own report when the suite wrote none", async () => {
