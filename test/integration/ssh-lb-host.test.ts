@@ -195,6 +195,18 @@ describe('sshLbHost.run', () => {
     await h.close();
   });
 
+  it('reconnects after the connection dropped', async () => {
+    const h = lbHost();
+    await h.run(['true']);
+    // The per-connection sshd processes are this test's own sshd's children.
+    for (const pid of sshd.process.tree().filter((x) => x !== sshd.pid)) process.kill(pid, 'SIGKILL');
+    const before = await logins();
+    // The first call may still see the dying connection; then the next one opens a new one.
+    await waitFor(async () => (await h.run(['echo', 'back'])).stdout === 'back\n', { what: 'a command over a new connection' });
+    expect(await logins()).toBe(before + 1);
+    await h.close();
+  });
+
   it('a refused host key surfaces from the first operation as exit 4, and nothing is written', async () => {
     const kh = p('wrong_known_hosts');
     await writeFile(kh, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString('base64')}\n`);

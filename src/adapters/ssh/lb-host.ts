@@ -43,34 +43,48 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
   let conn: Promise<SshConnection> | undefined;
   let sftpSession: Promise<SFTPWrapper> | undefined;
 
+  // A dropped connection (or SFTP session) is reopened by the next call, not reused. The guards
+  // keep a late 'close' of an old connection from forgetting a newer one.
   const connection = (): Promise<SshConnection> => {
-    conn ??= connectSsh(opts).then(
+    if (conn) return conn;
+    const opening: Promise<SshConnection> = connectSsh(opts).then(
       (c) => {
         c.client.setMaxListeners(64);
-        // A dropped connection is reopened by the next call, not reused.
         c.client.on('error', (e) => opts.log?.debug(`${name}: ssh connection error: ${e.message}`));
         c.client.once('close', () => {
+          if (conn !== opening) return;
           conn = undefined;
           sftpSession = undefined;
         });
         return c;
       },
       (e) => {
-        conn = undefined;
+        if (conn === opening) conn = undefined;
         throw e;
       },
     );
-    return conn;
+    conn = opening;
+    return opening;
   };
 
   const sftp = (): Promise<SFTPWrapper> => {
-    sftpSession ??= connection().then(
-      (c) => call<SFTPWrapper>((cb) => c.client.sftp(cb)),
-    ).catch((e) => {
-      sftpSession = undefined;
-      throw e;
-    });
-    return sftpSession;
+    if (sftpSession) return sftpSession;
+    const opening: Promise<SFTPWrapper> = connection()
+      .then((c) => call<SFTPWrapper>((cb) => c.client.sftp(cb)))
+      .then(
+        (s) => {
+          s.once('close', () => {
+            if (sftpSession === opening) sftpSession = undefined;
+          });
+          return s;
+        },
+        (e) => {
+          if (sftpSession === opening) sftpSession = undefined;
+          throw e;
+        },
+      );
+    sftpSession = opening;
+    return opening;
   };
 
   const fail = (action: string, e: unknown): Error => {
