@@ -42,6 +42,8 @@ export interface DeltaOptions {
   force: boolean;
 }
 
+const SSH_READY_SECONDS = 30;
+
 export function buildContainerName(config: Config, sha: string): string {
   return `deployer-build-${config.app}-${shortSha(sha)}`;
 }
@@ -206,17 +208,19 @@ export function planDeltaBuild(config: Config, facts: DeltaFacts, opts: DeltaOpt
   const budget = checkLayerBudget(base.ref, base.layers, config.build.maxLayers);
   if (budget.remaining < 5) notes.push(`${budget.remaining} delta layer${budget.remaining === 1 ? '' : 's'} left before build.maxLayers (${budget.max}): plan a full build`);
   const name = buildContainerName(config, target);
-  const command = buildContainerCommand(base.config);
   const start = del.length > 0 || deps;
+  const viaSsh = config.exec.via === 'ssh' && start;
+  const command = buildContainerCommand(base.config, viaSsh ? config.exec.ssh.sshd : undefined);
   const steps: BuildStep[] = [...pull, {
     id: 'create-container',
     kind: 'build.container',
     title: `create build container ${name} from ${base.ref} (${shortId(baseId)})`,
-    reason: `command replaced by \`${[...(command.entrypoint ?? []), ...command.cmd].join(' ')}\`: the app does not run during the build${start ? '' : '; never started'}`,
+    reason: `command replaced by \`${[...(command.entrypoint ?? []), ...command.cmd].join(' ')}\`: the app does not run during the build${start ? '' : '; never started'}${viaSsh ? `; commands over ssh to port ${config.exec.ssh.port} (host key pinned from ${config.exec.ssh.hostKeyPath})` : ''}`,
     name,
     image: baseId,
     command,
     start,
+    ...(viaSsh ? { ssh: { port: config.exec.ssh.port, hostKeyPath: config.exec.ssh.hostKeyPath, readyTimeoutSeconds: SSH_READY_SECONDS } } : {}),
   }];
   if (del.length || dirs.length) {
     steps.push({

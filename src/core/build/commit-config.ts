@@ -35,6 +35,7 @@ const empty = (a: readonly string[] | null | undefined) => !a || a.length === 0;
  * with an empty Cmd, and the commit names both.
  */
 export function buildContainerCommand(base: ImageConfigLike, keepAlive: readonly string[] = KEEP_ALIVE): ContainerCommand {
+  // (exec.via: ssh passes sshd here: it keeps the container alive too, and runs nothing of the app.)
   if (empty(base.Entrypoint) && !empty(base.Cmd)) return { cmd: [...keepAlive] };
   return { entrypoint: [...keepAlive], cmd: [] };
 }
@@ -50,6 +51,7 @@ export interface CommitConfig {
 }
 
 export function commitConfig(base: ImageConfigLike, labels: Record<string, string>): CommitConfig {
+  // Whatever the keep-alive command, the choice between overriding Cmd or Entrypoint is the same.
   const overrodeEntrypoint = buildContainerCommand(base).entrypoint !== undefined;
   return {
     Cmd: base.Cmd ? [...base.Cmd] : null,

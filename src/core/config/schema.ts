@@ -64,6 +64,8 @@ export const execSchema = z.strictObject({
     keyFile: relOrAbsPath.optional(),
     /** Where the image keeps its host public key, read through the Docker API to pin it. */
     hostKeyPath: absPath.default('/etc/ssh/ssh_host_ed25519_key.pub'),
+    /** What a delta's build container runs instead of the image's command: sshd alone, so the app never runs during a build. */
+    sshd: argv.default(['/usr/sbin/sshd', '-D', '-e']),
   }).prefault({}),
 });
 

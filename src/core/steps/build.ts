@@ -54,6 +54,11 @@ export interface CreateBuildContainerStep extends StepBase {
   command: ContainerCommand;
   /** Deletions and installs need a running container; copying files does not. */
   start: boolean;
+  /**
+   * exec.via: ssh — the container runs sshd alone (its command above), its port is published on
+   * 127.0.0.1, and commands go over ssh with the host key read from the container and pinned.
+   */
+  ssh?: { port: number; hostKeyPath: string; readyTimeoutSeconds: number };
 }
 
 export interface DeleteFilesStep extends StepBase {

@@ -1,8 +1,14 @@
+import type { Readable } from 'node:stream';
+import { DeployerError, StepFailedError } from '../../core/errors.js';
+import { firstTarEntry } from '../../core/test/tar.js';
+import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { ExecResult } from '../../ports/docker.js';
 import type { ExecContext } from '../context.js';
 
 // How a delta's commands (rm, rmdir, the deps install) run inside the build container: through
-// the Docker API's exec (argv, no shell).
+// the Docker API's exec (argv, no shell) by default; with exec.via: ssh, over ssh to the
+// container's sshd published on 127.0.0.1, accepting only the host key read from the container
+// itself through the Docker API (never "accept any key").
 
 export interface RunOptions {
   workingDir?: string;
@@ -11,11 +17,75 @@ export interface RunOptions {
 
 export type CommandRunner = (argv: string[], opts?: RunOptions) => Promise<ExecResult>;
 
+const shellVar = (container: string) => `build.shell:${container}`;
+const POLL_MS = 250;
+
 export function commandRunner(ctx: ExecContext, container: string): CommandRunner {
-  return (argv, opts = {}) =>
-    ctx.ports.docker.exec(container, argv, {
+  const shell = ctx.vars.get(shellVar(container)) as ContainerShell | undefined;
+  return (argv, opts = {}) => {
+    const execOpts = {
       signal: ctx.signal,
       ...(opts.workingDir ? { workingDir: opts.workingDir } : {}),
       ...(opts.onLine ? { onLine: (l: string) => opts.onLine!(l) } : {}),
-    });
+    };
+    return shell ? shell.exec(argv, execOpts) : ctx.ports.docker.exec(container, argv, execOpts);
+  };
+}
+
+async function readSmall(stream: Readable, max: number): Promise<Uint8Array> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+    size += b.length;
+    if (size > max) {
+      stream.destroy();
+      break;
+    }
+    chunks.push(b);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Waits until the container's sshd accepts a login with its own host key pinned. */
+export async function loginOverSsh(ctx: ExecContext, container: string, ssh: { port: number; hostKeyPath: string; readyTimeoutSeconds: number }): Promise<void> {
+  const { docker, clock, containerSsh, log } = ctx.ports;
+  const deadline = clock.now().getTime() + ssh.readyTimeoutSeconds * 1000;
+  let last = '';
+  for (;;) {
+    const info = await docker.inspectContainer(container);
+    if (!info?.running) {
+      throw new StepFailedError(`build container ${container} stopped (exit status ${info?.exitCode ?? 'unknown'}) before its sshd accepted a login`, {
+        details: (await docker.logs(container, 20)).trim().split('\n'),
+        hint: 'check exec.ssh.sshd: it must start sshd in the foreground',
+        code: 'build.ssh',
+      });
+    }
+    const hostPort = info.ports.find((p) => p.containerPort === ssh.port)?.hostPort;
+    const tar = hostPort ? await docker.getArchive(container, ssh.hostKeyPath) : undefined;
+    const entry = tar ? firstTarEntry(await readSmall(tar, 64 * 1024)) : undefined;
+    if (hostPort && entry?.content) {
+      const hostKey = new TextDecoder().decode(entry.content).trim().split('\n')[0]!;
+      try {
+        const shell = await containerSsh.open({ port: hostPort, hostKey, hostKeySource: `build container ${container}:${ssh.hostKeyPath}`, readyTimeoutMs: 5000, signal: ctx.signal });
+        ctx.vars.set(shellVar(container), shell);
+        ctx.defer(`close the ssh connection to ${shell.name}`, () => shell.close());
+        log.info(`commands for ${container} go over ssh (${shell.name}, host key pinned from ${ssh.hostKeyPath})`);
+        return;
+      } catch (e) {
+        if (ctx.signal.aborted || (e instanceof DeployerError && e.code === 'ssh.identity')) throw e;
+        last = e instanceof Error ? e.message : String(e);
+      }
+    } else {
+      last = hostPort ? `${ssh.hostKeyPath} does not exist in the container` : `port ${ssh.port} is not published`;
+    }
+    if (clock.now().getTime() >= deadline) {
+      throw new StepFailedError(`cannot log in to build container ${container} over ssh within ${ssh.readyTimeoutSeconds}s`, {
+        details: [last],
+        hint: 'check exec.ssh (port, user, keyFile, hostKeyPath, sshd) in deployer.yaml',
+        code: 'build.ssh',
+      });
+    }
+    await clock.sleep(POLL_MS, ctx.signal);
+  }
 }

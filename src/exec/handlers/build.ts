@@ -5,7 +5,7 @@ import { StepFailedError } from '../../core/errors.js';
 import type { BuildStep, TagUndo } from '../../core/steps/build.js';
 import type { ExecContext } from '../context.js';
 import type { HandlersFor } from './types.js';
-import { commandRunner } from './build-exec.js';
+import { commandRunner, loginOverSsh } from './build-exec.js';
 
 // Handlers of full-build, delta-build and verify steps. Values only known during apply go to
 // ctx.vars: `pushed:<ref>` (PushResult), `image:<ref>` ({id, layers}), `verify.result`.
@@ -71,6 +71,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
       name: step.name,
       cmd: step.command.cmd,
       ...(step.command.entrypoint ? { entrypoint: step.command.entrypoint } : {}),
+      ...(step.ssh ? { publish: [{ containerPort: step.ssh.port, hostIp: '127.0.0.1' }] } : {}),
     });
     if (!step.start) return;
     try {
@@ -82,6 +83,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
         code: 'build.container',
       });
     }
+    if (step.ssh) await loginOverSsh(ctx, step.name, step.ssh);
   },
 
   async 'build.delete'(step, ctx) {
