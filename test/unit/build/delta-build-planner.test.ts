@@ -162,4 +162,16 @@ describe('delta-build planner', () => {
     expect(r.plan.steps.map((s) => s.kind)).toEqual(['build.container', 'build.copy', 'build.commit']);
     expect(r.plan.steps[2]).toMatchObject({ ref: `webapp:${TARGET}`, provisional: false });
   });
+
+  it('exec.via ssh: the container runs sshd alone, published, and logs in with a pinned key', async () => {
+    const c = config('exec: { via: ssh, ssh: { port: 2222 } }');
+    const r = await plan([{ status: 'deleted', path: 'old.txt' }], {}, { onInfra: 'full-build', force: false }, c);
+    const container = r.plan.steps[0] as CreateBuildContainerStep;
+    expect(container.command).toEqual({ cmd: ['/usr/sbin/sshd', '-D', '-e'] });
+    expect(container.ssh).toEqual({ port: 2222, hostKeyPath: '/etc/ssh/ssh_host_ed25519_key.pub', readyTimeoutSeconds: 30 });
+    expect((r.plan.steps.find((s) => s.kind === 'build.commit') as CommitStep).config.Cmd).toEqual(['/app/run.sh']);
+    // Nothing to run inside: no sshd either.
+    const copyOnly = await plan([{ status: 'modified', path: 'index.html' }], {}, { onInfra: 'full-build', force: false }, c);
+    expect((copyOnly.plan.steps[0] as CreateBuildContainerStep).ssh).toBeUndefined();
+  });
 });
