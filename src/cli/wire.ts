@@ -8,6 +8,8 @@ import { containerSsh } from '../adapters/container-ssh.js';
 import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
 import { fileRecordStore } from '../adapters/records-file.js';
+import { lbHosts } from '../adapters/lb/hosts.js';
+import { switchState } from '../adapters/state/index.js';
 import { schedulerFor } from '../adapters/scheduler/index.js';
 import type { Ports } from '../ports/index.js';
 import { configPath, type LoadedConfig } from './config-file.js';
@@ -17,6 +19,7 @@ import type { Output } from './output.js';
 // Docker never connects to it.
 export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
   const docker = dockerClient();
+  const lb = lbHosts({ switchConfig: loaded.config.switch, resolvePath: (p) => configPath(loaded, p), log: out, env: process.env });
   return {
     git: gitAt(configPath(loaded, loaded.config.build.context)),
     docker: dockerEngine(docker),
@@ -45,5 +48,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
       env: process.env,
       log: out,
     }),
+    lb,
+    ...switchState({ config: loaded.config, lb, clock: systemClock }),
   };
 }

@@ -4,8 +4,11 @@ import type { DockerPort } from './docker.js';
 import type { GitPort } from './git.js';
 import type { Log } from './log.js';
 import type { LocalFiles } from './files.js';
+import type { HistoryPort } from './history.js';
 import type { HttpPort } from './http.js';
 import type { ImagesPort } from './images.js';
+import type { LbHosts } from './lb-hosts.js';
+import type { SwitchLockPort } from './lock.js';
 import type { TestRecordStore } from './records.js';
 import type { SchedulerPort } from './scheduler.js';
 
@@ -26,6 +29,12 @@ export interface Ports {
   images: ImagesPort;
   /** exec.via: ssh — commands in a build or test container over its published sshd, host key pinned. */
   containerSsh: ContainerSshPort;
+  /** The switch hosts (`switch.hosts`): local or over SSH, by resolved name (switch, rollback, previews, status). */
+  lb: LbHosts;
+  /** The per-app switch lock on the first switch host. */
+  lock: SwitchLockPort;
+  /** The switch history beside the lock (live revision, rollback target). */
+  history: HistoryPort;
 }
 
 export type { Clock, DockerPort, GitPort, Log };

@@ -11,6 +11,7 @@ import { gatherDestroyFacts, planDestroy } from '../../planners/destroy.js';
 import { gatherGcFacts, planGc } from '../../planners/gc.js';
 import { notImplemented, type CommandEnv } from '../command.js';
 import type { Runner } from '../program.js';
+import { registerStatus } from './status.js';
 
 /** INTEGRATION POINT (history): `ports.history` is wired by the switch capability; absent means "no history". */
 function historyOf(env: CommandEnv): Pick<HistoryPort, 'read'> | undefined {
@@ -115,7 +116,5 @@ export function registerDeployCommands(program: Command, run: Runner): void {
         }),
       };
     }));
-  program.command('status')
-    .description('the live revision, every environment, the rollback target, and drift')
-    .action(run(notImplemented('status', 'issue 5')));
+  registerStatus(program, run);
 }

@@ -1,6 +1,56 @@
 import type { Command } from 'commander';
-import { notImplemented } from '../command.js';
+import { hostname, userInfo } from 'node:os';
+import { shortSha } from '../../core/image-ref.js';
+import type { Plan } from '../../core/plan.js';
+import type { Ports } from '../../ports/index.js';
+import { gatherHistory, planHistory, renderHistory } from '../../planners/history.js';
+import { gatherLockFacts, planLockRelease } from '../../planners/lock.js';
+import { gatherRollbackFacts, planRollback } from '../../planners/rollback.js';
+import { gatherSwitchFacts, planSwitch } from '../../planners/switch.js';
+import type { CommandEnv, Outcome } from '../command.js';
 import type { Runner } from '../program.js';
+
+/** Who is recorded in the lock and history: $DEPLOYER_WHO, else user@host (plus Jenkins' BUILD_TAG). */
+export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DEPLOYER_WHO) return env.DEPLOYER_WHO;
+  let user = env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (some containers): keep $USER
+  }
+  return `${user}@${hostname()}${env.BUILD_TAG ? ` (${env.BUILD_TAG})` : ''}`;
+}
+
+/** Gathering may open SSH connections; they are closed before planning (apply reopens them). */
+async function gathering<T>(ports: Ports, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } finally {
+    await ports.lb.closeAll();
+  }
+}
+
+function switchOutcome(plan: Plan, opts: Record<string, unknown>): Outcome {
+  const f = plan.facts as { action: string; revision: string; live: string | null; hosts: { host: string }[]; planHash: string; forcedReason?: string };
+  return {
+    plan,
+    confirm: true,
+    yes: opts.yes === true,
+    report: () => {
+      const changed = plan.steps.length > 0;
+      const hosts = f.hosts.map((h) => h.host).join(', ');
+      return {
+        text: changed
+          ? `${shortSha(f.revision)} is live on ${hosts} (verified; was ${f.live ? shortSha(f.live) : 'none'})`
+          : `${shortSha(f.revision)} was already live on ${hosts}; nothing changed`,
+        json: { command: f.action, revision: f.revision, previous: f.live, changed, hosts: f.hosts.map((h) => h.host), planHash: f.planHash, forcedReason: f.forcedReason ?? null },
+      };
+    },
+  };
+}
+
+const force = (opts: Record<string, unknown>) => ({ force: opts.force === true, reason: opts.reason as string | undefined });
 
 export function registerSwitchCommands(program: Command, run: Runner): void {
   program.command('switch')
@@ -9,20 +59,40 @@ export function registerSwitchCommands(program: Command, run: Runner): void {
     .option('-y, --yes', 'do not ask for confirmation on a TTY', false)
     .option('--force', 'switch even if untested or drifting (requires --reason)', false)
     .option('--reason <text>', 'why the switch is forced (recorded in the history)')
-    .action(run(notImplemented('switch', 'issue 6')));
+    .action(run(async (env: CommandEnv, [rev], opts) => {
+      const facts = await gathering(env.ports, () => gatherSwitchFacts(env.ports, env.config, { action: 'switch', revision: rev!, who: whoAmI() }));
+      return switchOutcome(planSwitch(env.config, facts, force(opts)), opts);
+    }));
   program.command('rollback')
     .description('switch back to the revision live before the current one (or the one given)')
     .argument('[rev]', 'revision to roll back to')
     .option('-y, --yes', 'do not ask for confirmation on a TTY', false)
     .option('--force', 'roll back even if untested or drifting (requires --reason)', false)
     .option('--reason <text>', 'why the rollback is forced')
-    .action(run(notImplemented('rollback', 'issue 6')));
+    .action(run(async (env: CommandEnv, [rev], opts) => {
+      const facts = await gathering(env.ports, () => gatherRollbackFacts(env.ports, env.config, { revision: rev, who: whoAmI() }));
+      return switchOutcome(planRollback(env.config, facts, force(opts)), opts);
+    }));
   program.command('history')
     .description('past switches: from, to, who, when, hosts')
-    .action(run(notImplemented('history', 'issue 6')));
+    .action(run(async (env: CommandEnv) => {
+      const entries = await gathering(env.ports, () => gatherHistory(env.ports.history));
+      const plan = planHistory(entries);
+      return { plan, report: () => ({ text: renderHistory(entries), json: { command: 'history', ...plan.facts } }) };
+    }));
   const lock = program.command('lock').description('inspect or release the switch lock');
   lock.command('release')
     .description('break a lock whose holder is dead')
     .option('--force', 'release even if the holder looks alive', false)
-    .action(run(notImplemented('lock release', 'issue 6')));
+    .action(run(async (env: CommandEnv, _args, opts) => {
+      const facts = await gathering(env.ports, () => gatherLockFacts(env.ports.lock));
+      const plan = planLockRelease(env.config, facts, { force: opts.force === true });
+      return {
+        plan,
+        report: () => ({
+          text: plan.steps.length ? `released the switch lock ${facts.location}` : `the switch lock ${facts.location} is not held; nothing to release`,
+          json: { command: 'lock release', released: plan.steps.length > 0, location: facts.location, owner: facts.state?.owner ?? null },
+        }),
+      };
+    }));
 }

@@ -1,15 +1,187 @@
-import type { SwitchStep } from '../../core/steps/switch.js';
+import { LockHeldError, PreconditionError, StepFailedError } from '../../core/errors.js';
+import { shortSha } from '../../core/image-ref.js';
+import { renderPreview, previewHostname, type PreviewEntry } from '../../core/nginx/preview.js';
+import { backendProblems } from '../../core/nginx/validate.js';
+import type { SwitchStep, VerifyProbe } from '../../core/steps/switch.js';
+import { revisionMatches } from '../../core/switch/decide.js';
+import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
+import type { LockOwner } from '../../ports/lock.js';
+import type { ExecContext } from '../context.js';
+import { applyFiles, restoreAll, type Previous } from './switch-apply.js';
 import type { HandlersFor } from './types.js';
 
-const pending = async () => {
-  throw new Error('switch handlers: not implemented yet');
-};
+const previousKey = (stepId: string) => `${stepId}:previous`;
+
+/** SSH connections must end with the command, or they keep the process alive. */
+function closeHostsAtEnd(ctx: ExecContext): void {
+  if (ctx.vars.get('lb:close-deferred')) return;
+  ctx.vars.set('lb:close-deferred', true);
+  ctx.defer('close connections to the switch hosts', () => ctx.ports.lb.closeAll());
+}
+
+interface ProbeResult {
+  ok: boolean;
+  last: string;
+}
+
+/**
+ * GETs the URL (a fresh connection each time) until the header names `revision` or the deadline
+ * passes. After `nginx -s reload` returns, the master may still be starting new workers, so the
+ * first answers can legitimately come from the old configuration.
+ */
+async function probeUntil(ctx: ExecContext, p: { url: string; header: string; timeoutMs: number; hostHeader?: string }, revision: string): Promise<ProbeResult> {
+  const deadline = Date.now() + p.timeoutMs;
+  let last = 'no answer yet';
+  for (;;) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return { ok: false, last };
+    try {
+      const r = await ctx.ports.http.get(p.url, {
+        timeoutMs: Math.max(200, Math.min(5000, remaining)),
+        signal: ctx.signal,
+        ...(p.hostHeader ? { headers: { Host: p.hostHeader } } : {}),
+      });
+      const value = r.headers[p.header.toLowerCase()];
+      if (r.status >= 200 && r.status < 400 && revisionMatches(value, revision)) return { ok: true, last: `${r.status}, ${p.header}: ${String(value)}` };
+      last = `${r.status}, ${p.header}: ${value === undefined ? '(missing)' : String(value)}`;
+    } catch (e) {
+      if (ctx.signal.aborted) return { ok: false, last: 'interrupted' };
+      last = e instanceof Error ? e.message : String(e);
+    }
+    await ctx.ports.clock.sleep(Math.min(150, Math.max(0, deadline - Date.now())), ctx.signal).catch(() => {});
+    if (ctx.signal.aborted) return { ok: false, last: 'interrupted' };
+  }
+}
+
+async function probeAll(ctx: ExecContext, probes: readonly (VerifyProbe & { hostHeader?: string })[], revision: string) {
+  const results = await Promise.all(probes.map(async (p) => ({ probe: p, ...(await probeUntil(ctx, p, revision)) })));
+  return { ok: results.every((r) => r.ok), results };
+}
+
+async function acquireOrExplain(ctx: ExecContext, req: { who: string; revision: string; command: string }, waitMs: number): Promise<LockOwner> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const r = await ctx.ports.lock.acquire(req);
+    if (r.acquired) return r.owner;
+    // A dead holder never lets go: say so at once instead of waiting.
+    if (r.state.holder === 'dead' || Date.now() >= deadline || ctx.signal.aborted) throw lockHeldError(ctx.ports.lock.location, r.state);
+    ctx.ports.log.progress(`waiting for the switch lock (${r.state.owner ? describeOwner(r.state.owner) : 'being taken'})`);
+    await ctx.ports.clock.sleep(500, ctx.signal).catch(() => {});
+  }
+}
 
 export const switchHandlers: HandlersFor<SwitchStep> = {
-  'switch.lock': pending,
-  'nginx.switch-upstream': pending,
-  'switch.verify': pending,
-  'switch.record': pending,
-  'switch.release-lock': pending,
-  'nginx.update-preview': pending,
+  async 'switch.lock'(step, ctx) {
+    closeHostsAtEnd(ctx);
+    const owner = await acquireOrExplain(ctx, { who: step.who, revision: step.revision, command: step.command }, 0);
+    ctx.defer(`release the switch lock ${step.host}:${step.path}`, () => ctx.ports.lock.release(owner));
+  },
+
+  async 'nginx.switch-upstream'(step, ctx) {
+    closeHostsAtEnd(ctx);
+    const { previous } = await applyFiles(
+      ctx.ports.lb,
+      step.changes.map((c) => ({ ...c, expectSha256: c.beforeSha256 })),
+      { what: `switch to ${shortSha(step.revision)}`, log: ctx.ports.log, signal: ctx.signal },
+    );
+    ctx.vars.set(previousKey(step.id), previous);
+  },
+
+  async 'switch.verify'(step, ctx) {
+    const previous = ctx.vars.get(previousKey(step.switchStep)) as Previous[] | undefined;
+    if (!previous) throw new Error(`verify: step ${step.switchStep} left no previous files`);
+    const { ok, results } = await probeAll(ctx, step.probes, step.revision);
+    if (ok) return;
+    const failures = results.filter((r) => !r.ok).map((r) => `${r.probe.host}: ${r.probe.url} last answered ${r.last}`);
+    ctx.ports.log.warn(`verification of ${shortSha(step.revision)} failed; switching back`);
+    const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
+    const back: string[] = [];
+    if (step.previous) {
+      const again = await probeAll(ctx, step.probes, step.previous);
+      back.push(again.ok ? `${shortSha(step.previous)} is served again through every host` : `WARNING: ${shortSha(step.previous)} is not served again: ${again.results.filter((r) => !r.ok).map((r) => `${r.probe.host}: ${r.last}`).join('; ')}`);
+    }
+    const recorded: string[] = [];
+    if (step.previous) {
+      try {
+        await ctx.ports.history.append({ at: ctx.ports.clock.now().toISOString(), action: 'auto-revert', from: step.revision, to: step.previous, ...step.revert });
+        recorded.push('the switch back is recorded in the history (auto-revert)');
+      } catch (e) {
+        recorded.push(`could not record the switch back: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
+    throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline; switched back`, {
+      code: 'switch.verify-failed',
+      details: [...failures, ...restored, ...back, ...recorded],
+      hint: 'check the environment and the verify URL/header (switch.verify), then switch again',
+    });
+  },
+
+  async 'switch.record'(step, ctx) {
+    try {
+      await ctx.ports.history.append({ at: ctx.ports.clock.now().toISOString(), ...step.entry });
+    } catch (e) {
+      throw new StepFailedError(`${shortSha(step.entry.to)} is live and verified, but recording it in ${step.host}:${step.path} failed`, {
+        code: 'history.write',
+        cause: e,
+        hint: 'the switch itself succeeded; `deployer rollback` needs the history, so fix the state directory',
+      });
+    }
+  },
+
+  async 'switch.release-lock'(step, ctx) {
+    closeHostsAtEnd(ctx);
+    const r = await ctx.ports.lock.breakLock(step.owner);
+    if (r === 'changed') {
+      throw new LockHeldError(`the switch lock ${step.host}:${step.path} changed hands since it was inspected; not released`, {
+        hint: 'run `deployer lock release` again to see who holds it now',
+      });
+    }
+    if (r === 'absent') ctx.ports.log.info(`the switch lock ${step.host}:${step.path} was already gone`);
+  },
+
+  async 'nginx.update-preview'(step, ctx) {
+    closeHostsAtEnd(ctx);
+    const owner = await acquireOrExplain(ctx, { who: step.lock.who, revision: step.add[0] ?? step.remove[0] ?? 'preview', command: 'preview' }, 120_000);
+    try {
+      const envs = await ctx.ports.scheduler.list(step.app);
+      const entries: PreviewEntry[] = [];
+      for (const env of envs) {
+        if (step.remove.includes(env.revision) || env.backends.length === 0) continue;
+        const problems = backendProblems(env.backends);
+        if (problems.length === 0) {
+          entries.push({ revision: env.revision, backends: env.backends });
+        } else if (step.add.includes(env.revision)) {
+          throw new PreconditionError(`environment ${shortSha(env.revision)} reports backends that cannot go into an nginx file`, { code: 'backend.invalid', details: problems });
+        } else {
+          ctx.ports.log.warn(`preview: leaving out environment ${shortSha(env.revision)}: ${problems.join('; ')}`);
+        }
+      }
+      const missing = step.add.filter((r) => !entries.some((e) => e.revision === r));
+      if (missing.length) {
+        throw new StepFailedError(`preview: no healthy backends for ${missing.map(shortSha).join(', ')}`, { code: 'preview.no-backends' });
+      }
+      const text = renderPreview({ app: step.app, domain: step.domain, listen: step.listen }, entries);
+      const items = [];
+      for (const h of step.hosts) {
+        const current = await ctx.ports.lb.get(h.host).read(h.path);
+        if (current?.content.toString('utf8') !== text) items.push({ ...h, after: text });
+      }
+      if (items.length === 0) return;
+      const { previous } = await applyFiles(ctx.ports.lb, items, { what: 'preview update', log: ctx.ports.log, signal: ctx.signal });
+      const probes = step.add.flatMap((rev) => step.hosts.filter((h) => h.verifyUrl).map((h) => ({
+        host: h.host, url: h.verifyUrl!, header: step.header, timeoutMs: step.verifyTimeoutMs, hostHeader: previewHostname(step.domain, rev), rev,
+      })));
+      const results = await Promise.all(probes.map(async (p) => ({ p, ...(await probeUntil(ctx, p, p.rev)) })));
+      const failed = results.filter((r) => !r.ok);
+      if (failed.length) {
+        const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
+        throw new StepFailedError('preview hostnames did not serve their environments; the previous preview file was restored', {
+          code: 'preview.verify-failed',
+          details: [...failed.map((r) => `${r.p.host}: ${r.p.url} with Host ${r.p.hostHeader} last answered ${r.last}`), ...restored],
+        });
+      }
+    } finally {
+      await ctx.ports.lock.release(owner);
+    }
+  },
 };

@@ -1,0 +1,19 @@
+import type { Command } from 'commander';
+import { computeStatus, gatherStatusFacts, planStatus, renderStatus } from '../../planners/status.js';
+import type { CommandEnv } from '../command.js';
+import type { Runner } from '../program.js';
+
+export function registerStatus(program: Command, run: Runner): void {
+  program.command('status')
+    .description('the live revision, every environment, the rollback target, and drift')
+    .action(run(async (env: CommandEnv) => {
+      let facts;
+      try {
+        facts = await gatherStatusFacts(env.ports, env.config);
+      } finally {
+        await env.ports.lb.closeAll();
+      }
+      const status = computeStatus(env.config, facts);
+      return { plan: planStatus(status), report: () => ({ text: renderStatus(status), json: { command: 'status', ...status } }) };
+    }));
+}

@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import type { TestRecord } from '../../ports/records.js';
+import type { EnvironmentInfo } from '../../ports/scheduler.js';
+import { PreconditionError, UsageError } from '../errors.js';
+import { shortSha } from '../image-ref.js';
+import { backendProblems } from '../nginx/validate.js';
+
+// The refusals of switch and rollback (exit 4, nothing changed), each with what to do about it.
+
+export interface ForceOptions {
+  force: boolean;
+  reason?: string | undefined;
+}
+
+export function checkForceOptions(o: ForceOptions): void {
+  if (o.force && !o.reason?.trim()) {
+    throw new UsageError('--force needs --reason <text>: a forced switch is recorded with its reason', {
+      hint: 'e.g. --force --reason "hotfix, tests run by hand"',
+    });
+  }
+  if (!o.force && o.reason !== undefined) {
+    throw new UsageError('--reason is only used with --force');
+  }
+}
+
+/** The environment must exist and every wanted instance be healthy with a safe backend. */
+export function checkEnvironment(env: EnvironmentInfo | undefined, revision: string, action: 'switch' | 'rollback'): EnvironmentInfo {
+  const sha12 = shortSha(revision);
+  if (!env) {
+    throw new PreconditionError(
+      action === 'rollback' ? `the rollback target ${sha12} has no environment any more` : `no environment for ${sha12}`,
+      {
+        code: 'environment.missing',
+        hint: action === 'rollback'
+          ? `restore it with \`deployer deploy ${revision}\`, then run \`deployer rollback ${sha12}\` again`
+          : `deploy it first: \`deployer deploy ${revision}\``,
+      },
+    );
+  }
+  const complete = env.healthy >= env.wanted && env.backends.length >= env.wanted && env.wanted > 0;
+  if (!complete) {
+    throw new PreconditionError(`environment ${sha12} is not fully healthy (${env.healthy}/${env.wanted} instances healthy)`, {
+      code: 'environment.unhealthy',
+      details: env.instances.map((i) => `${i.id}: ${i.state}${i.backend ? ` ${i.backend.host}:${i.backend.port}` : ''}${i.lastHealth ? ` — ${i.lastHealth}` : ''}`),
+      hint: `wait for it to become healthy (\`deployer status\`), or redeploy: \`deployer destroy ${sha12}\` then \`deployer deploy ${sha12}\``,
+    });
+  }
+  const problems = backendProblems(env.backends);
+  if (problems.length) {
+    throw new PreconditionError(`environment ${sha12} reports backends that cannot go into an nginx file`, {
+      code: 'backend.invalid',
+      details: problems,
+      hint: 'check the scheduler (container port bindings, Marathon task hosts); nothing was written',
+    });
+  }
+  return env;
+}
+
+/**
+ * The image must have a passing test-image record (by image id). Forced: allowed, and the reason is
+ * what the history records. Returns a note for the plan when forced.
+ */
+export function checkTested(
+  opts: { revision: string; image: string; imageId: string | undefined; record: TestRecord | undefined } & ForceOptions,
+): string | undefined {
+  const sha12 = shortSha(opts.revision);
+  const ok = opts.record && opts.record.junit.failures === 0 && opts.record.junit.errors === 0;
+  if (ok) return undefined;
+  const why = opts.imageId === undefined
+    ? `${opts.image} is not on this Docker engine, so no test record can be matched to it`
+    : opts.record
+      ? `the test record for ${opts.imageId} shows ${opts.record.junit.failures} failures and ${opts.record.junit.errors} errors`
+      : `${opts.image} (${opts.imageId.slice(0, 19)}) has no passing \`deployer test-image\` record`;
+  if (opts.force) return `forced past a missing test record: ${why} (reason: ${opts.reason})`;
+  throw new PreconditionError(`refusing to make an untested image live: ${why}`, {
+    code: 'image.untested',
+    hint: `run \`deployer test-image ${sha12}\` first, or pass --force --reason "<why>" (recorded in the history)`,
+  });
+}
+
+/** Hosts disagreeing about what is live: refuse unless forced. Returns a note when forced. */
+export function checkDrift(lines: readonly string[], o: ForceOptions): string | undefined {
+  if (lines.length === 0) return undefined;
+  if (o.force) return `forced past drift between hosts (reason: ${o.reason})`;
+  throw new PreconditionError('the switch hosts disagree about what is live (drift)', {
+    code: 'switch.drift',
+    details: [...lines],
+    hint: 'find out why (a manual edit, a host that missed a switch), or pass --force --reason "<why>" to overwrite every host',
+  });
+}
+
+/** What the history records as "the plan that was approved": stable across runs for the same change. */
+export function planHash(input: { command: string; revision: string; changes: { host: string; path: string; beforeSha256: string | null; after: string }[] }): string {
+  const canonical = JSON.stringify({
+    command: input.command,
+    revision: input.revision,
+    changes: input.changes.map((c) => [c.host, c.path, c.beforeSha256, c.after]),
+  });
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+export function sha256Hex(data: Uint8Array | string): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Verification accepts the header when it is the full sha, or a prefix of it of at least 12
+ * characters (apps that print a short sha). The docker and Marathon schedulers set
+ * DEPLOYER_REVISION to the full sha, which the fixture server echoes.
+ */
+export function revisionMatches(header: string | string[] | undefined, revision: string): boolean {
+  const v = (Array.isArray(header) ? header[0] : header)?.trim().toLowerCase();
+  return v !== undefined && v.length >= 12 && revision.toLowerCase().startsWith(v);
+}

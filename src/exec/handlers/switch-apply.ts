@@ -1,0 +1,181 @@
+import { LockHeldError, StepFailedError } from '../../core/errors.js';
+import { shadowConfig, type TestPlan } from '../../core/nginx/test-config.js';
+import { sha256Hex } from '../../core/switch/decide.js';
+import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import type { LbHosts } from '../../ports/lb-hosts.js';
+import type { Log } from '../../ports/log.js';
+
+// Replacing an nginx include file on several hosts, all or nothing:
+//   0. read the live file everywhere (its bytes, owner and mode: what a restore puts back);
+//   1. write the new file beside the live one on every host and run the test against a config that
+//      uses it (see src/core/nginx/test-config.ts); any failure removes the staged files: nothing
+//      live was touched;
+//   2. rename into place and reload, host by host; any failure puts the previous bytes back
+//      (atomically, same owner and mode) on every host already renamed, reloads them, and fails
+//      naming the host and the reason.
+// The rename is atomic, so a process killed at any point leaves each file whole (old or new).
+
+export interface FileTxnItem {
+  host: string;
+  path: string;
+  staged: string;
+  after: string;
+  test: TestPlan;
+  reload: string[];
+  /** When set (also to null = "did not exist"), the live file must still be what was planned. */
+  expectSha256?: string | null;
+}
+
+export interface Previous {
+  host: string;
+  path: string;
+  reload: string[];
+  /** undefined: the file did not exist (a restore removes it). */
+  state: FileState | undefined;
+}
+
+const COMMAND_TIMEOUT_MS = 60_000;
+
+function tail(r: RunResult): string[] {
+  const text = `${r.stderr}\n${r.stdout}`.trim();
+  return text ? text.split('\n').slice(-12).map((l) => `  ${l}`) : [];
+}
+
+async function runChecked(host: LbHost, argv: readonly string[], what: string): Promise<void> {
+  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
+  if (r.exitCode !== 0) {
+    throw new HostFailure(host.name, `${what} \`${argv.join(' ')}\` exited ${r.exitCode}`, tail(r));
+  }
+}
+
+export class HostFailure extends Error {
+  constructor(
+    readonly host: string,
+    readonly reason: string,
+    readonly output: string[] = [],
+  ) {
+    super(`${host}: ${reason}`);
+  }
+}
+
+function asHostFailure(host: string, e: unknown): HostFailure {
+  if (e instanceof HostFailure) return e;
+  return new HostFailure(host, e instanceof Error ? e.message : String(e));
+}
+
+/** Runs the item's test with the staged file in place of the live one. */
+async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
+  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
+  const main = await host.read(item.test.main);
+  if (!main) throw new HostFailure(host.name, `the main config ${item.test.main} does not exist`);
+  const shadow = shadowConfig(main.content.toString('utf8'), item.test.main, item.path, item.staged);
+  if (!shadow.ok) throw new HostFailure(host.name, shadow.problem);
+  await host.writeFile(item.test.shadow, Buffer.from(shadow.text), main);
+  try {
+    await runChecked(host, item.test.argv, 'test');
+  } finally {
+    await host.remove(item.test.shadow).catch(() => {});
+  }
+}
+
+/** Puts the previous bytes back (or removes a file that did not exist) and reloads, on each host. */
+export async function restoreAll(lb: Pick<LbHosts, 'get'>, previous: readonly Previous[], log: Log): Promise<string[]> {
+  const outcome: string[] = [];
+  for (const p of previous) {
+    const host = lb.get(p.host);
+    try {
+      if (p.state) await host.writeAtomic(p.path, p.state.content, p.state);
+      else await host.remove(p.path);
+      await runChecked(host, p.reload, 'reload');
+      outcome.push(`${p.host}: ${p.path} restored and nginx reloaded`);
+    } catch (e) {
+      const f = asHostFailure(p.host, e);
+      log.warn(`restoring ${p.host}:${p.path} failed: ${f.reason}`);
+      outcome.push(`${p.host}: RESTORE FAILED for ${p.path}: ${f.reason} — fix this host by hand`, ...f.output);
+    }
+  }
+  return outcome;
+}
+
+export interface ApplyResult {
+  /** What each changed host had before, for a later switch back. */
+  previous: Previous[];
+}
+
+export async function applyFiles(
+  lb: Pick<LbHosts, 'get'>,
+  items: readonly FileTxnItem[],
+  opts: { what: string; log: Log; signal: AbortSignal },
+): Promise<ApplyResult> {
+  const { log } = opts;
+  // 0. What is live now, everywhere, before anything is written.
+  const previous: Previous[] = [];
+  for (const item of items) {
+    const host = lb.get(item.host);
+    const state = await host.read(item.path);
+    if (item.expectSha256 !== undefined) {
+      const now = state ? sha256Hex(state.content) : null;
+      if (now !== item.expectSha256) {
+        throw new LockHeldError(`${item.host}:${item.path} changed since this plan was made (another switch or a manual edit); nothing was changed`, {
+          hint: 'run the command again to plan against what is live now',
+        });
+      }
+    }
+    previous.push({ host: item.host, path: item.path, reload: item.reload, state });
+  }
+
+  // 1. Stage and test on every host.
+  const staged: FileTxnItem[] = [];
+  try {
+    for (const item of items) {
+      const host = lb.get(item.host);
+      const prev = previous.find((p) => p.host === item.host && p.path === item.path)!.state;
+      log.progress(`${item.host}: staging ${item.staged} and testing`);
+      staged.push(item);
+      try {
+        await host.writeFile(item.staged, Buffer.from(item.after), prev);
+        await testStaged(host, item);
+      } catch (e) {
+        throw asHostFailure(item.host, e);
+      }
+      if (opts.signal.aborted) throw new HostFailure(item.host, 'interrupted before anything went live');
+    }
+  } catch (e) {
+    for (const item of staged) await lb.get(item.host).remove(item.staged).catch(() => {});
+    const f = asHostFailure('?', e);
+    throw new StepFailedError(`${opts.what}: ${f.host} failed the test; nothing went live on any host`, {
+      code: 'nginx.test-failed',
+      details: [f.reason, ...f.output, `every host still has its previous file (byte-identical); staged files removed`],
+      hint: 'fix the cause shown above and run the command again',
+      cause: e,
+    });
+  }
+
+  // 2. Rename into place and reload, host by host; undo everything on any failure.
+  const touched: Previous[] = [];
+  try {
+    for (const item of items) {
+      const host = lb.get(item.host);
+      touched.push(previous.find((p) => p.host === item.host && p.path === item.path)!);
+      log.progress(`${item.host}: rename into place and reload`);
+      try {
+        await host.rename(item.staged, item.path);
+        await runChecked(host, item.reload, 'reload');
+      } catch (e) {
+        throw asHostFailure(item.host, e);
+      }
+    }
+    if (opts.signal.aborted) throw new HostFailure(items.at(-1)!.host, 'interrupted');
+  } catch (e) {
+    const f = asHostFailure('?', e);
+    const restored = await restoreAll(lb, touched, log);
+    for (const item of items) await lb.get(item.host).remove(item.staged).catch(() => {});
+    throw new StepFailedError(`${opts.what}: ${f.host} failed: ${f.reason}; the previous files were restored`, {
+      code: 'nginx.apply-failed',
+      details: [...f.output, ...restored],
+      hint: 'fix the cause shown above and run the command again',
+      cause: e,
+    });
+  }
+  return { previous };
+}

@@ -1,0 +1,133 @@
+import type { Config } from '../core/config/schema.js';
+import { shortSha } from '../core/image-ref.js';
+import { previewUrl } from '../core/nginx/preview.js';
+import { makePlan, type Plan } from '../core/plan.js';
+import { liveFromHistory, rollbackTarget } from '../core/switch/history.js';
+import { resolveSwitchHosts } from '../core/switch/hosts.js';
+import { describeLock } from '../core/switch/lock.js';
+import { agreedRevision, disagreement, hostLive, servedRevision, unmatched } from '../core/switch/live.js';
+import type { HistoryEntry, HistoryPort } from '../ports/history.js';
+import type { LbHosts } from '../ports/lb-hosts.js';
+import type { LockState, SwitchLockPort } from '../ports/lock.js';
+import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
+import { gatherHostFiles, requireSwitch, type HostFileFacts } from './switch.js';
+
+// `deployer status`: what is live (per the load balancers), every environment, the rollback target,
+// drift, and the lock. Read-only: the plan has no steps.
+
+export interface StatusFacts {
+  environments: EnvironmentInfo[];
+  hosts: HostFileFacts[];
+  history: HistoryEntry[];
+  lock: LockState | undefined;
+  lockLocation: string;
+  now: Date;
+}
+
+export async function gatherStatusFacts(
+  ports: { scheduler: Pick<SchedulerPort, 'list'>; lb: Pick<LbHosts, 'get'>; history: Pick<HistoryPort, 'read'>; lock: Pick<SwitchLockPort, 'inspect' | 'location'>; clock: { now(): Date } },
+  config: Config,
+): Promise<StatusFacts> {
+  const sw = requireSwitch(config);
+  const [environments, hosts, history, lock] = await Promise.all([
+    ports.scheduler.list(config.app),
+    gatherHostFiles(ports.lb, resolveSwitchHosts(sw), 'file'),
+    ports.history.read(),
+    ports.lock.inspect(),
+  ]);
+  return { environments, hosts, history, lock, lockLocation: ports.lock.location, now: ports.clock.now() };
+}
+
+export interface EnvironmentStatus {
+  revision: string;
+  sha12: string;
+  id: string;
+  image: string;
+  instances: number;
+  healthy: number;
+  previewUrl: string | null;
+  createdAt: string | null;
+  ageSeconds: number | null;
+  live: boolean;
+  rollbackTarget: boolean;
+}
+
+export interface Status {
+  live: string | null;
+  /** The history's idea of live, shown when the hosts do not agree or have no deployer file. */
+  historyLive: string | null;
+  rollbackTarget: string | null;
+  environments: EnvironmentStatus[];
+  hosts: { host: string; file: string; exists: boolean; revision: string | null; matchesEnvironment: boolean }[];
+  drift: string[];
+  lock: { location: string; held: boolean; description: string | null; owner: LockState['owner'] | null; holder: LockState['holder'] | null };
+}
+
+export function computeStatus(config: Config, facts: StatusFacts): Status {
+  const sw = requireSwitch(config);
+  const lives = facts.hosts.map((h) => hostLive({ host: h.host.name, path: h.path, content: h.content }, sw.upstream, facts.environments));
+  const live = agreedRevision(lives) ?? null;
+  const historyLive = liveFromHistory(facts.history);
+  const back = rollbackTarget(facts.history, live ?? historyLive) ?? null;
+  const drift = [...disagreement(lives), ...unmatched(lives)];
+  const environments = [...facts.environments]
+    .sort((a, b) => (b.createdAt?.getTime() ?? 0) - (a.createdAt?.getTime() ?? 0))
+    .map((e) => ({
+      revision: e.revision,
+      sha12: shortSha(e.revision),
+      id: e.id,
+      image: e.image,
+      instances: e.wanted,
+      healthy: e.healthy,
+      previewUrl: config.preview ? previewUrl(config.preview, e.revision) : null,
+      createdAt: e.createdAt?.toISOString() ?? null,
+      ageSeconds: e.createdAt ? Math.max(0, Math.round((facts.now.getTime() - e.createdAt.getTime()) / 1000)) : null,
+      live: e.revision === live,
+      rollbackTarget: e.revision === back,
+    }));
+  return {
+    live,
+    historyLive,
+    rollbackTarget: back,
+    environments,
+    hosts: lives.map((l) => ({ host: l.host, file: l.path, exists: l.exists, revision: servedRevision(l) ?? null, matchesEnvironment: l.matches !== undefined })),
+    drift,
+    lock: {
+      location: facts.lockLocation,
+      held: facts.lock !== undefined,
+      description: facts.lock ? describeLock(facts.lock) : null,
+      owner: facts.lock?.owner ?? null,
+      holder: facts.lock?.holder ?? null,
+    },
+  };
+}
+
+export function planStatus(status: Status): Plan {
+  return makePlan('status', `status  (live: ${status.live ? shortSha(status.live) : 'unknown'})`, status as unknown as Record<string, unknown>, []);
+}
+
+function age(s: number | null): string {
+  if (s === null) return '?';
+  if (s < 120) return `${s}s`;
+  if (s < 7200) return `${Math.round(s / 60)}m`;
+  if (s < 172800) return `${Math.round(s / 3600)}h`;
+  return `${Math.round(s / 86400)}d`;
+}
+
+export function renderStatus(s: Status): string {
+  const lines: string[] = [];
+  lines.push(`live:            ${s.live ? shortSha(s.live) : s.drift.length ? 'unknown (drift, see below)' : 'nothing yet'}${!s.live && s.historyLive ? `  (history: ${shortSha(s.historyLive)})` : ''}`);
+  lines.push(`rollback target: ${s.rollbackTarget ? shortSha(s.rollbackTarget) : '(none)'}`);
+  lines.push('environments:');
+  if (s.environments.length === 0) lines.push('  (none)');
+  for (const e of s.environments) {
+    const tags = [e.live ? 'live' : '', e.rollbackTarget ? 'rollback target' : ''].filter(Boolean).join(', ');
+    lines.push(`  ${e.live ? '*' : ' '} ${e.sha12}  ${e.healthy}/${e.instances} healthy  age ${age(e.ageSeconds).padEnd(4)}  ${e.previewUrl ?? ''}${tags ? `  (${tags})` : ''}`);
+  }
+  lines.push('hosts:');
+  for (const h of s.hosts) lines.push(`  ${h.host}:${h.file}  ${h.exists ? (h.revision ? shortSha(h.revision) : 'unknown revision') : 'no file'}${h.exists && !h.matchesEnvironment ? '  (matches no environment)' : ''}`);
+  lines.push(s.drift.length ? 'drift:' : 'drift:           none');
+  for (const d of s.drift) lines.push(`  ${d}`);
+  lines.push(`lock:            ${s.lock.held ? `${s.lock.location} ${s.lock.description}` : 'not held'}`);
+  return lines.join('\n');
+}

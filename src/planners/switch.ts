@@ -1,0 +1,244 @@
+import type { Config, SwitchConfig } from '../core/config/schema.js';
+import { ConfigError, PreconditionError, UsageError } from '../core/errors.js';
+import { isFullSha, shortSha } from '../core/image-ref.js';
+import { unifiedDiff } from '../core/nginx/diff.js';
+import { planTest, shadowConfig, stagedPath } from '../core/nginx/test-config.js';
+import { renderUpstream } from '../core/nginx/upstream.js';
+import { makePlan, type Plan } from '../core/plan.js';
+import type { HostFileChange, SwitchStep } from '../core/steps/switch.js';
+import { checkDrift, checkEnvironment, checkForceOptions, checkTested, planHash, sha256Hex, type ForceOptions } from '../core/switch/decide.js';
+import { rollbackTarget } from '../core/switch/history.js';
+import { resolveSwitchHosts, stateLocation, type ResolvedHost } from '../core/switch/hosts.js';
+import { agreedRevision, disagreement, hostLive, type HostLive } from '../core/switch/live.js';
+import type { DockerPort } from '../ports/docker.js';
+import type { HistoryEntry, HistoryPort } from '../ports/history.js';
+import type { LbHosts } from '../ports/lb-hosts.js';
+import type { TestRecord, TestRecordStore } from '../ports/records.js';
+import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
+import type { GitPort } from '../ports/git.js';
+
+// switch and rollback: gather facts through read-only ports, then decide everything in planSwitch
+// (pure). The plan names, per host, the exact file diff, the test and reload commands, the
+// verification and the history record.
+
+export type SwitchAction = 'switch' | 'rollback';
+
+export function requireSwitch(config: Config): SwitchConfig {
+  if (!config.switch) throw new ConfigError('config', [{ path: 'switch', message: 'is required for this command (see deployer.example.yaml)' }]);
+  return config.switch;
+}
+
+export interface HostFileFacts {
+  host: ResolvedHost;
+  path: string;
+  /** utf8 text of the file; undefined when it does not exist. */
+  content: string | undefined;
+  sha256: string | null;
+  /** The main nginx config the test's shadow copy is made from (shadow mode only). */
+  main?: { path: string; content: string | undefined };
+}
+
+/** Reads `file` (or `previewFile`) on every switch host, and the main config its test needs. */
+export async function gatherHostFiles(
+  lb: Pick<LbHosts, 'get'>,
+  hosts: readonly ResolvedHost[],
+  which: 'file' | 'previewFile',
+): Promise<HostFileFacts[]> {
+  return Promise.all(hosts.filter((h) => h[which]).map(async (h) => {
+    const path = h[which]!;
+    const host = lb.get(h.name);
+    const file = await host.read(path);
+    const test = planTest(h.test, path, stagedPath(path));
+    const out: HostFileFacts = { host: h, path, content: file?.content.toString('utf8'), sha256: file ? sha256Hex(file.content) : null };
+    if (test.mode === 'shadow') out.main = { path: test.main, content: (await host.read(test.main))?.content.toString('utf8') };
+    return out;
+  }));
+}
+
+export interface SwitchFacts {
+  action: SwitchAction;
+  target: string;
+  environment: EnvironmentInfo | undefined;
+  environments: EnvironmentInfo[];
+  imageId: string | undefined;
+  record: TestRecord | undefined;
+  hosts: HostFileFacts[];
+  history: HistoryEntry[];
+  who: string;
+}
+
+export interface SwitchReadPorts {
+  scheduler: Pick<SchedulerPort, 'list'>;
+  docker: Pick<DockerPort, 'imageInfo'>;
+  records: Pick<TestRecordStore, 'get'>;
+  history: Pick<HistoryPort, 'read'>;
+  lb: Pick<LbHosts, 'get'>;
+  git: Pick<GitPort, 'resolve'>;
+}
+
+/**
+ * A full sha as given; a hex prefix that names exactly one known environment or history revision;
+ * otherwise whatever git resolves it to (a branch, a tag).
+ */
+export async function resolveTarget(arg: string, known: readonly string[], git: Pick<GitPort, 'resolve'>): Promise<string> {
+  const a = arg.toLowerCase();
+  if (isFullSha(a)) return a;
+  if (/^[0-9a-f]{4,39}$/.test(a)) {
+    const hits = [...new Set(known.filter((r) => r.startsWith(a)))];
+    if (hits.length === 1) return hits[0]!;
+    if (hits.length > 1) throw new UsageError(`${arg} is ambiguous: ${hits.map(shortSha).join(', ')}`, { hint: 'give more characters of the sha' });
+  }
+  return git.resolve(arg);
+}
+
+export async function gatherSwitchFacts(
+  ports: SwitchReadPorts,
+  config: Config,
+  req: { action: SwitchAction; revision: string | undefined; who: string },
+): Promise<SwitchFacts> {
+  const sw = requireSwitch(config);
+  const resolved = resolveSwitchHosts(sw);
+  const [environments, history, hosts] = await Promise.all([
+    ports.scheduler.list(config.app),
+    ports.history.read(),
+    gatherHostFiles(ports.lb, resolved, 'file'),
+  ]);
+  const known = [...environments.map((e) => e.revision), ...history.flatMap((h) => [h.to, ...(h.from ? [h.from] : [])])];
+  let target: string;
+  if (req.revision !== undefined) {
+    target = await resolveTarget(req.revision, known, ports.git);
+  } else {
+    const live = currentLive(config, hosts, environments, history);
+    const back = rollbackTarget(history, live ?? null);
+    if (!back) {
+      throw new PreconditionError(live ? `the history does not say what was live before ${shortSha(live)}` : 'nothing is live yet, so there is nothing to roll back to', {
+        code: 'rollback.no-target',
+        hint: 'name the revision: `deployer rollback <sha>` (see `deployer history` and `deployer status`)',
+      });
+    }
+    target = back;
+  }
+  const environment = environments.find((e) => e.revision === target);
+  const imageId = environment ? (await ports.docker.imageInfo(environment.image))?.id : undefined;
+  const record = imageId ? await ports.records.get(imageId) : undefined;
+  return { action: req.action, target, environment, environments, imageId, record, hosts, history, who: req.who };
+}
+
+function lives(config: Config, hosts: readonly HostFileFacts[], environments: readonly EnvironmentInfo[]): HostLive[] {
+  const upstream = requireSwitch(config).upstream;
+  return hosts.map((h) => hostLive({ host: h.host.name, path: h.path, content: h.content }, upstream, environments));
+}
+
+/** What is live now: what every host agrees on, else the history's last revision. */
+export function currentLive(config: Config, hosts: readonly HostFileFacts[], environments: readonly EnvironmentInfo[], history: readonly HistoryEntry[]): string | undefined {
+  return agreedRevision(lives(config, hosts, environments)) ?? history.at(-1)?.to;
+}
+
+function testConfigProblem(h: HostFileFacts, staged: string): string | undefined {
+  if (!h.main) return undefined;
+  if (h.main.content === undefined) return `${h.host.name}: the main config ${h.main.path} does not exist (switch.test names it with -c, or nginx's default)`;
+  const r = shadowConfig(h.main.content, h.main.path, h.path, staged);
+  return r.ok ? undefined : `${h.host.name}: ${r.problem}`;
+}
+
+export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOptions): Plan {
+  checkForceOptions(opts);
+  const sw = requireSwitch(config);
+  const { action, target } = facts;
+  const sha12 = shortSha(target);
+  const env = checkEnvironment(facts.environment, target, action);
+  const notes: string[] = [];
+  const testedNote = checkTested({ revision: target, image: env.image, imageId: facts.imageId, record: facts.record, ...opts });
+  if (testedNote) notes.push(testedNote);
+  const hostLives = lives(config, facts.hosts, facts.environments);
+  const driftNote = checkDrift(disagreement(hostLives), opts);
+  if (driftNote) notes.push(driftNote);
+  const live = currentLive(config, facts.hosts, facts.environments, facts.history) ?? null;
+
+  const after = renderUpstream({ name: sw.upstream, app: config.app, revision: target, backends: env.backends });
+  const changes: HostFileChange[] = [];
+  const testProblems: string[] = [];
+  const detail: string[] = [];
+  for (const h of facts.hosts) {
+    if (h.content === after) continue;
+    const staged = stagedPath(h.path);
+    const problem = testConfigProblem(h, staged);
+    if (problem) testProblems.push(problem);
+    const test = planTest(h.host.test, h.path, staged);
+    changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload });
+    detail.push(
+      `${h.host.name}:${h.path}`,
+      ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
+      `test:   ${test.argv.join(' ')}${test.mode === 'shadow' ? `  (${test.shadow}: ${test.main} with the staged file included instead)` : ''}`,
+      `reload: ${h.host.reload.join(' ')}`,
+    );
+  }
+  if (testProblems.length) {
+    throw new PreconditionError('cannot test the new upstream file before it goes live', {
+      code: 'nginx.test-config',
+      details: testProblems,
+      hint: 'include the upstream file by name in the main nginx config (not only through a glob), or set switch.test (or the host\'s test) to a command containing {staged}',
+    });
+  }
+
+  const hash = planHash({ command: action, revision: target, changes });
+  const state = stateLocation(sw, config.app, facts.hosts.map((h) => h.host));
+  const hostNames = facts.hosts.map((h) => h.host.name);
+  const forcedReason = opts.force ? opts.reason : undefined;
+  const subject = `${action === 'rollback' ? 'rollback to' : 'switch'} ${sha12}  (live: ${live ? shortSha(live) : 'none'})`;
+  const factsJson = {
+    action,
+    revision: target,
+    live,
+    environment: { id: env.id, image: env.image, healthy: env.healthy, wanted: env.wanted, backends: env.backends },
+    tested: facts.record ? { imageId: facts.imageId, passedAt: facts.record.passedAt } : null,
+    hosts: facts.hosts.map((h) => ({ host: h.host.name, file: h.path, changes: changes.some((c) => c.host === h.host.name) })),
+    planHash: hash,
+    ...(forcedReason ? { forcedReason } : {}),
+  };
+  if (changes.length === 0) {
+    return makePlan(action, subject, factsJson, [], [...notes, `${sha12} is already live on ${hostNames.join(', ')}: nothing to change`]);
+  }
+
+  const verifyTimeout = Math.max(...facts.hosts.map((h) => h.host.verify.timeoutSeconds));
+  const steps: SwitchStep[] = [
+    {
+      id: 'lock',
+      kind: 'switch.lock',
+      title: `lock ${config.app} on ${state.host}:${state.lock}`,
+      app: config.app,
+      host: state.host,
+      path: state.lock,
+      revision: target,
+      command: action,
+      who: facts.who,
+    },
+    {
+      id: 'switch-upstream',
+      kind: 'nginx.switch-upstream',
+      title: `nginx upstream ${sw.upstream} -> ${sha12} on ${changes.map((c) => c.host).join(', ')} (stage and test on every host, then rename and reload on every host; any failure restores all)`,
+      detail,
+      revision: target,
+      changes,
+    },
+    {
+      id: 'verify',
+      kind: 'switch.verify',
+      title: `verify ${[...new Set(facts.hosts.map((h) => h.host.verify.url))].join(', ')} serves ${sha12} through ${hostNames.join(', ')} (within ${verifyTimeout}s, else switch back)`,
+      revision: target,
+      previous: live,
+      switchStep: 'switch-upstream',
+      probes: facts.hosts.map((h) => ({ host: h.host.name, url: h.host.verify.url, header: h.host.verify.header, timeoutMs: h.host.verify.timeoutSeconds * 1000 })),
+      revert: { by: facts.who, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
+    },
+    {
+      id: 'record',
+      kind: 'switch.record',
+      title: `record ${action} ${live ? shortSha(live) : '(none)'} -> ${sha12} in ${state.host}:${state.history}`,
+      host: state.host,
+      path: state.history,
+      entry: { by: facts.who, action, from: live, to: target, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
+    },
+  ];
+  return makePlan(action, subject, factsJson, steps, notes);
+}
