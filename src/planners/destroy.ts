@@ -36,7 +36,7 @@ export async function gatherDestroyFacts(
   rev: string,
 ): Promise<DestroyFacts> {
   requireDeployConfig(config);
-  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(ports.history)]);
+  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(config.switch ? ports.history : undefined)]);
   const revision = await resolveEnvironmentRevision(ports.git, environments, rev);
   return { revision, scheduler: ports.scheduler.name, environments, protected: prot };
 }

@@ -34,6 +34,7 @@ export function protectedRevisions(entries: readonly HistoryEntry[]): Protected 
   return { live, ...(made?.from ? { rollback: made.from } : {}) };
 }
 
+/** Without a switch section nothing was ever switched, so nothing is live: pass undefined then. */
 export async function readProtected(history: Pick<HistoryPort, 'read'> | undefined): Promise<Protected> {
   return history ? protectedRevisions(await history.read()) : {};
 }

@@ -19,7 +19,7 @@ export async function gatherGcFacts(
   config: Config,
 ): Promise<GcFacts> {
   requireDeployConfig(config);
-  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(ports.history)]);
+  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(config.switch ? ports.history : undefined)]);
   return { scheduler: ports.scheduler.name, environments, protected: prot };
 }
 

@@ -35,6 +35,12 @@ interface Probed {
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
+/**
+ * Containers inherit their image's labels, and deployer's images carry deployer.app/revision: only
+ * the instance label (set by deploy, never by an image) marks a container as part of an environment.
+ */
+const isInstance = (c: ContainerInfo): boolean => c.labels[ENV_LABELS.instance] !== undefined && c.labels[ENV_LABELS.instance] !== '';
+
 export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions): SchedulerPort {
   const wildcardHost = opts.wildcardHost ?? '127.0.0.1';
   const logLines = opts.logLines ?? 10;
@@ -119,7 +125,7 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
     },
 
     async list(app) {
-      const all = await docker.listContainers({ [LABELS.app]: app });
+      const all = (await docker.listContainers({ [LABELS.app]: app })).filter(isInstance);
       const byRevision = new Map<string, ContainerInfo[]>();
       for (const c of all) {
         const rev = c.labels[LABELS.revision];
@@ -130,7 +136,7 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
     },
 
     async get(app, revision) {
-      const cs = await docker.listContainers({ [LABELS.app]: app, [LABELS.revision]: revision });
+      const cs = (await docker.listContainers({ [LABELS.app]: app, [LABELS.revision]: revision })).filter(isInstance);
       return cs.length ? snapshot(app, revision, cs) : undefined;
     },
 
@@ -218,7 +224,7 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
     },
 
     async destroy(app, revision) {
-      const cs = await docker.listContainers({ [LABELS.app]: app, [LABELS.revision]: revision });
+      const cs = (await docker.listContainers({ [LABELS.app]: app, [LABELS.revision]: revision })).filter(isInstance);
       await Promise.all(cs.map((c) => docker.removeContainer(c.id)));
     },
   };

@@ -1,4 +1,4 @@
-import { DeployerError, StepFailedError } from '../../core/errors.js';
+import { StepFailedError } from '../../core/errors.js';
 import { shortSha } from '../../core/image-ref.js';
 import type { DeployStep } from '../../core/steps/deploy.js';
 import type { EnvironmentInfo } from '../../ports/scheduler.js';
@@ -10,12 +10,11 @@ export const DEPLOYED_ENVIRONMENT = 'deploy.environment';
 /** Removing a failed environment must not be cut short by the Ctrl-C that caused it. */
 const CLEANUP_TIMEOUT_MS = 120_000;
 
-function withHint(e: unknown, hint: string, extra: string[] = []): unknown {
-  if (!(e instanceof DeployerError)) return e;
-  if (e instanceof StepFailedError) {
-    return new StepFailedError(e.message, { code: e.code, details: [...e.details, ...extra], hint: e.hint ? `${e.hint}\n${hint}` : hint, cause: e.cause ?? e });
-  }
-  return e;
+/** The diagnosis stays; a line says what became of the environment, and the hint may say what to do. */
+function annotate(e: unknown, detail: string, hint?: string): unknown {
+  if (!(e instanceof StepFailedError)) return e;
+  const h = [e.hint, hint].filter(Boolean).join('; ');
+  return new StepFailedError(e.message, { code: e.code, details: [...e.details, detail], ...(h ? { hint: h } : {}), cause: e.cause ?? e });
 }
 
 export const deployHandlers: HandlersFor<DeployStep> = {
@@ -36,15 +35,15 @@ export const deployHandlers: HandlersFor<DeployStep> = {
       if (!created) throw e;
       const destroyCmd = `deployer destroy ${spec.revision}`;
       if (step.keepFailed) {
-        throw withHint(e, `the failed environment ${step.environment} was kept (--keep-failed); remove it with \`${destroyCmd}\``);
+        throw annotate(e, `the failed environment ${step.environment} was kept (--keep-failed)`, `remove it with \`${destroyCmd}\``);
       }
       try {
         await scheduler.destroy(spec.app, spec.revision, { signal: AbortSignal.timeout(CLEANUP_TIMEOUT_MS) });
       } catch (cleanup) {
         const why = cleanup instanceof Error ? cleanup.message : String(cleanup);
-        throw withHint(e, `removing the failed environment ${step.environment} failed too: ${why}; run \`${destroyCmd}\``);
+        throw annotate(e, `removing the failed environment ${step.environment} failed too: ${why}`, `run \`${destroyCmd}\``);
       }
-      throw withHint(e, `the failed environment ${step.environment} was removed; pass --keep-failed to keep one for debugging`);
+      throw annotate(e, `the failed environment ${step.environment} was removed (pass --keep-failed to keep a failed one for debugging)`);
     }
     ctx.vars.set(DEPLOYED_ENVIRONMENT, env);
     log.info(`  ${step.environment}: ${env.healthy}/${env.wanted} healthy (${shortSha(spec.revision)})`);

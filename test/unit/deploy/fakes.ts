@@ -16,6 +16,7 @@ ${extra}`, 'deployer.yaml');
 }
 
 export const dockerConfig = (extra = '') => config('scheduler: docker\ninstances: 3\nport: 8000', extra);
+export const SWITCH = 'switch: { upstream: backend, file: /etc/nginx/conf.d/backend.conf, verify: { url: "http://127.0.0.1/" } }';
 export const marathonConfig = (extra = '') =>
   config('scheduler: marathon\ninstances: 2\nport: 8000\nmarathon: { url: "http://marathon:8080", appPrefix: /web-app }', extra);
 

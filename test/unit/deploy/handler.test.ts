@@ -58,8 +58,8 @@ describe('scheduler.deploy handler', () => {
     });
     const err = await done.catch((e: unknown) => e) as StepFailedError;
     expect(calls).toEqual(['deploy', 'destroy aaaa aborted=false']);
-    expect(err).toMatchObject({ exitCode: 1, code: 'deploy.unhealthy', details: ['c0: unhealthy'] });
-    expect(err.hint).toMatch(/was removed; pass --keep-failed/);
+    expect(err).toMatchObject({ exitCode: 1, code: 'deploy.unhealthy' });
+    expect(err.details).toEqual(['c0: unhealthy', 'the failed environment web-app-aaaaaaaaaaaa was removed (pass --keep-failed to keep a failed one for debugging)']);
   });
 
   it('keeps it with --keep-failed and tells how to remove it', async () => {
@@ -69,7 +69,8 @@ describe('scheduler.deploy handler', () => {
     });
     const err = await done.catch((e: unknown) => e) as StepFailedError;
     expect(calls).toEqual(['deploy']);
-    expect(err.hint).toContain(`deployer destroy ${A}`);
+    expect(err.hint).toBe(`remove it with \`deployer destroy ${A}\``);
+    expect(err.details.at(-1)).toBe('the failed environment web-app-aaaaaaaaaaaa was kept (--keep-failed)');
   });
 
   it('removes nothing when the scheduler created nothing (a lock held by someone else, a 422)', async () => {

@@ -5,7 +5,7 @@ import type { SchedulerDeployStep } from '../../../src/core/steps/deploy.js';
 import { gatherDeployFacts, planDeploy } from '../../../src/planners/deploy.js';
 import { gatherDestroyFacts, planDestroy } from '../../../src/planners/destroy.js';
 import { decideGc, gatherGcFacts, planGc } from '../../../src/planners/gc.js';
-import { dockerConfig, env, fakeGit, fakeScheduler, history, marathonConfig, sha } from './fakes.js';
+import { dockerConfig, env, fakeGit, fakeScheduler, history, marathonConfig, sha, SWITCH } from './fakes.js';
 
 const A = sha('a');
 const B = sha('b');
@@ -94,13 +94,20 @@ describe('planDestroy', () => {
   });
 
   it('refuses the live revision and the rollback target (exit 4)', async () => {
+    const config = dockerConfig(SWITCH);
     const scheduler = fakeScheduler('docker', [env(A), env(B), env(C)]);
     const h = history([A, B]);
-    const live = await gatherDestroyFacts({ git: fakeGit, scheduler, history: h }, dockerConfig(), B);
-    expect(() => planDestroy(dockerConfig(), live)).toThrow(/is live/);
-    const rollback = await gatherDestroyFacts({ git: fakeGit, scheduler, history: h }, dockerConfig(), A);
-    expect(() => planDestroy(dockerConfig(), rollback)).toThrow(/rollback target/);
-    expect(planDestroy(dockerConfig(), await gatherDestroyFacts({ git: fakeGit, scheduler, history: h }, dockerConfig(), C)).steps).toHaveLength(1);
+    const live = await gatherDestroyFacts({ git: fakeGit, scheduler, history: h }, config, B);
+    expect(() => planDestroy(config, live)).toThrow(/is live/);
+    const rollback = await gatherDestroyFacts({ git: fakeGit, scheduler, history: h }, config, A);
+    expect(() => planDestroy(config, rollback)).toThrow(/rollback target/);
+    expect(planDestroy(config, await gatherDestroyFacts({ git: fakeGit, scheduler, history: h }, config, C)).steps).toHaveLength(1);
+  });
+
+  it('without a switch section there is no history to read (nothing was ever live)', async () => {
+    const h = { read: async () => { throw new Error('must not be read'); } };
+    const facts = await gatherDestroyFacts({ git: fakeGit, scheduler: fakeScheduler('docker', [env(A)]), history: h }, dockerConfig(), A);
+    expect(planDestroy(dockerConfig(), facts).steps).toHaveLength(1);
   });
 
   it('nothing to destroy is a plan without steps; an ambiguous prefix is a usage error', async () => {
