@@ -5,18 +5,12 @@ import { environmentId, requireDeployConfig } from '../../core/deploy/spec.js';
 import { shortSha } from '../../core/image-ref.js';
 import { previewUrl } from '../../core/nginx/preview.js';
 import { DEPLOYED_ENVIRONMENT } from '../../exec/handlers/deploy.js';
-import type { HistoryPort } from '../../ports/history.js';
 import { gatherDeployFacts, planDeploy } from '../../planners/deploy.js';
 import { gatherDestroyFacts, planDestroy } from '../../planners/destroy.js';
 import { gatherGcFacts, planGc } from '../../planners/gc.js';
-import { notImplemented, type CommandEnv } from '../command.js';
+
 import type { Runner } from '../program.js';
 import { registerStatus } from './status.js';
-
-/** INTEGRATION POINT (history): `ports.history` is wired by the switch capability; absent means "no history". */
-function historyOf(env: CommandEnv): Pick<HistoryPort, 'read'> | undefined {
-  return (env.ports as { history?: HistoryPort }).history;
-}
 
 /** user@host: names the holder of the switch lock the preview update takes. */
 function whoAmI(): string {
@@ -87,7 +81,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
     .argument('<rev>', 'revision whose environment to remove')
     .action(run(async (env, [rev]) => {
       requireDeployConfig(env.config, env.loaded.path);
-      const facts = await gatherDestroyFacts({ ...env.ports, history: historyOf(env) }, env.config, rev!);
+      const facts = await gatherDestroyFacts(env.ports, env.config, rev!);
       const plan = planDestroy(env.config, facts, { who: whoAmI() });
       const removed = plan.steps.some((s) => s.kind === 'scheduler.destroy');
       return {
@@ -102,7 +96,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
     .description('remove environments beyond switch.keep, never the live one or the rollback target')
     .action(run(async (env) => {
       requireDeployConfig(env.config, env.loaded.path);
-      const facts = await gatherGcFacts({ ...env.ports, history: historyOf(env) }, env.config);
+      const facts = await gatherGcFacts(env.ports, env.config);
       const plan = planGc(env.config, facts, { who: whoAmI() });
       const f = plan.facts as { kept: { revision: string; why: string }[]; remove: string[] };
       return {
