@@ -7,7 +7,9 @@ import { execute } from '../../../src/exec/executor.js';
 import type { HandlersFor } from '../../../src/exec/handlers/types.js';
 
 // The executor is generic over the handler table; these tests drive it with a table of their own.
-type FakeStep = { id: string; kind: 'fake.ok' | 'fake.fail' | 'fake.hang'; title: string; cleanup?: string };
+type FakeKind = 'fake.ok' | 'fake.fail' | 'fake.hang';
+// A union of one type per kind, as real step unions are, so the handler table narrows per kind.
+type FakeStep = { [K in FakeKind]: { id: string; kind: K; title: string; cleanup?: string } }[FakeKind];
 
 function run(steps: FakeStep[], opts: { signal?: AbortSignal; failWith?: unknown } = {}) {
   const log: string[] = [];
