@@ -135,6 +135,8 @@ export function currentLive(config: Config, hosts: readonly HostFileFacts[], env
 }
 
 function testConfigProblem(h: HostFileFacts, staged: string): string | undefined {
+  const test = planTest(h.host.test, h.path, staged);
+  if (test.mode === 'unsupported') return `${h.host.name}: the test command \`${test.argv.join(' ')}\` runs neither nginx nor names {staged}, so it cannot test the staged file`;
   if (!h.main) return undefined;
   if (h.main.content === undefined) return `${h.host.name}: the main config ${h.main.path} does not exist (switch.test names it with -c, or nginx's default)`;
   const r = shadowConfig(h.main.content, h.main.path, h.path, staged);

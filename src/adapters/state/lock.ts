@@ -81,7 +81,13 @@ export function lbLock(opts: LbLockOptions): SwitchLockPort {
       const { loc, host, ownerPath } = where();
       await host.mkdirp(loc.dir);
       if (!(await host.mkdirExclusive(loc.lock))) {
-        return { acquired: false, state: (await read()) ?? { owner: null, holder: 'unknown' } };
+        // The holder writes owner.json right after its mkdir: give it a moment, to name it.
+        let state = await read();
+        for (let i = 0; i < 10 && state && !state.owner; i++) {
+          await new Promise((r) => setTimeout(r, 100));
+          state = await read();
+        }
+        return { acquired: false, state: state ?? { owner: null, holder: 'unknown' } };
       }
       const pidStart = processStartTime(opts.pid);
       const owner: LockOwner = {

@@ -30,15 +30,27 @@ export function shadowPath(main: string): string {
 
 export type TestPlan =
   | { mode: 'command'; argv: string[] }
+  | { mode: 'unsupported'; argv: string[] }
   | { mode: 'shadow'; main: string; shadow: string; argv: string[] };
 
-/** Decides how to run `switch.test` for a staged file (pure; the handler does the writes). */
+/** Where nginx itself sits in the test argv (it may be wrapped: `sudo nginx -t`, `sh -c '...' sh nginx -t`). */
+function nginxIndex(test: readonly string[]): number {
+  return test.findIndex((a) => posix.basename(a) === 'nginx');
+}
+
+/**
+ * Decides how to run `switch.test` for a staged file (pure; the handler does the writes).
+ * `mode: 'unsupported'` when the command neither runs nginx nor names {staged}: it could only test
+ * the live config, which does not contain the staged file, so planning refuses it.
+ */
 export function planTest(test: readonly string[], live: string, staged: string): TestPlan {
   if (test.some((a) => a.includes('{staged}'))) {
     return { mode: 'command', argv: test.map((a) => a.replaceAll('{staged}', staged).replaceAll('{file}', live)) };
   }
-  const c = test.indexOf('-c');
-  const attached = test.findIndex((a) => a.startsWith('-c') && a.length > 2 && a !== '-c');
+  const at = nginxIndex(test);
+  if (at < 0) return { mode: 'unsupported', argv: [...test] };
+  const c = test.indexOf('-c', at + 1);
+  const attached = test.findIndex((a, i) => i > at && a.startsWith('-c') && a.length > 2);
   let main: string;
   let argv: string[];
   if (c >= 0 && c + 1 < test.length) {
@@ -49,7 +61,7 @@ export function planTest(test: readonly string[], live: string, staged: string):
     argv = test.map((a, i) => (i === attached ? `-c${shadowPath(main)}` : a));
   } else {
     main = DEFAULT_MAIN_CONFIG;
-    argv = [...test, '-c', shadowPath(main)];
+    argv = [...test.slice(0, at + 1), '-c', shadowPath(main), ...test.slice(at + 1)];
   }
   return { mode: 'shadow', main, shadow: shadowPath(main), argv };
 }

@@ -66,6 +66,7 @@ function asHostFailure(host: string, e: unknown): HostFailure {
 /** Runs the item's test with the staged file in place of the live one. */
 async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
   if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
+  if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${item.test.argv.join(' ')}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
   const main = await host.read(item.test.main);
   if (!main) throw new HostFailure(host.name, `the main config ${item.test.main} does not exist`);
   const shadow = shadowConfig(main.content.toString('utf8'), item.test.main, item.path, item.staged);

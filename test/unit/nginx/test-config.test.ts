@@ -13,9 +13,9 @@ describe('staged and shadow names', () => {
 describe('planTest', () => {
   const live = '/etc/nginx/conf.d/backend.conf';
   const staged = stagedPath(live);
-  it('appends -c <shadow of the default main config> to a bare nginx -t', () => {
+  it('adds -c <shadow of the default main config> to a bare nginx -t', () => {
     expect(planTest(['nginx', '-t'], live, staged)).toEqual({
-      mode: 'shadow', main: '/etc/nginx/nginx.conf', shadow: '/etc/nginx/.nginx.conf.deployer-test', argv: ['nginx', '-t', '-c', '/etc/nginx/.nginx.conf.deployer-test'],
+      mode: 'shadow', main: '/etc/nginx/nginx.conf', shadow: '/etc/nginx/.nginx.conf.deployer-test', argv: ['nginx', '-c', '/etc/nginx/.nginx.conf.deployer-test', '-t'],
     });
   });
   it('replaces an explicit -c (keeping -p and -e)', () => {
@@ -66,5 +66,18 @@ describe('shadowConfig', () => {
   });
   it('refuses when the main config does not include the file by name', () => {
     expect(shadowConfig('http { include sites/*; }', main, live, staged)).toMatchObject({ ok: false, problem: expect.stringContaining('has no `include') });
+  });
+});
+
+describe('planTest with wrapped nginx', () => {
+  const live = '/etc/nginx/conf.d/backend.conf';
+  const staged = stagedPath(live);
+  it('finds nginx behind a wrapper and leaves the wrapper\'s own -c alone', () => {
+    expect(planTest(['sh', '-c', 'sleep 1; exec "$@"', 'sh', '/usr/sbin/nginx', '-c', '/srv/n.conf', '-t'], live, staged).argv)
+      .toEqual(['sh', '-c', 'sleep 1; exec "$@"', 'sh', '/usr/sbin/nginx', '-c', '/srv/.n.conf.deployer-test', '-t']);
+    expect(planTest(['sudo', 'nginx', '-t'], live, staged).argv).toEqual(['sudo', 'nginx', '-c', '/etc/nginx/.nginx.conf.deployer-test', '-t']);
+  });
+  it('marks a command that runs no nginx and names no {staged} as unsupported', () => {
+    expect(planTest(['/usr/local/bin/check-lb'], live, staged)).toEqual({ mode: 'unsupported', argv: ['/usr/local/bin/check-lb'] });
   });
 });
