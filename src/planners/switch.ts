@@ -2,7 +2,7 @@ import type { Config, SwitchConfig } from '../core/config/schema.js';
 import { ConfigError, PreconditionError, UsageError } from '../core/errors.js';
 import { isFullSha, shortSha } from '../core/image-ref.js';
 import { unifiedDiff } from '../core/nginx/diff.js';
-import { planTest, shadowConfig, stagedPath } from '../core/nginx/test-config.js';
+import { displayArgv, planTest, shadowConfig, stagedPath } from '../core/nginx/test-config.js';
 import { renderUpstream } from '../core/nginx/upstream.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { HostFileChange, SwitchStep } from '../core/steps/switch.js';
@@ -136,7 +136,7 @@ export function currentLive(config: Config, hosts: readonly HostFileFacts[], env
 
 function testConfigProblem(h: HostFileFacts, staged: string): string | undefined {
   const test = planTest(h.host.test, h.path, staged);
-  if (test.mode === 'unsupported') return `${h.host.name}: the test command \`${test.argv.join(' ')}\` runs neither nginx nor names {staged}, so it cannot test the staged file`;
+  if (test.mode === 'unsupported') return `${h.host.name}: the test command \`${displayArgv(test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`;
   if (!h.main) return undefined;
   if (h.main.content === undefined) return `${h.host.name}: the main config ${h.main.path} does not exist (switch.test names it with -c, or nginx's default)`;
   const r = shadowConfig(h.main.content, h.main.path, h.path, staged);
@@ -171,8 +171,8 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     detail.push(
       `${h.host.name}:${h.path}`,
       ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
-      `test:   ${test.argv.join(' ')}${test.mode === 'shadow' ? `  (${test.shadow}: ${test.main} with the staged file included instead)` : ''}`,
-      `reload: ${h.host.reload.join(' ')}`,
+      `test:   ${displayArgv(test.argv)}${test.mode === 'shadow' ? `  (${test.shadow}: ${test.main} with the staged file included instead)` : ''}`,
+      `reload: ${displayArgv(h.host.reload)}`,
     );
   }
   if (testProblems.length) {

@@ -4,7 +4,7 @@ import { isFullSha, shortSha } from '../image-ref.js';
 import type { PreviewUpdateStep } from '../steps/switch.js';
 import { resolveSwitchHosts, stateLocation, type ResolvedHost } from '../switch/hosts.js';
 import type { Backend } from '../../ports/scheduler.js';
-import { planTest, stagedPath } from './test-config.js';
+import { displayArgv, planTest, stagedPath } from './test-config.js';
 import { sortBackends } from './upstream.js';
 import { assertSafeBackends, backendAddress, isDnsName } from './validate.js';
 
@@ -135,7 +135,7 @@ export function planPreviewStep(
   const detail = [
     ...add.map((r) => `+ ${previewUrl(preview, r)}  -> environment ${shortSha(r)} (backends read after deploy)`),
     ...remove.map((r) => `- ${previewUrl(preview, r)}  (404 afterwards)`),
-    ...hosts.map((h) => `  ${h.name}:${h.previewFile}: stage, test (${planTest(h.test, h.previewFile!, stagedPath(h.previewFile!)).argv.join(' ')}), rename, reload (${h.reload.join(' ')})`),
+    ...hosts.map((h) => `  ${h.name}:${h.previewFile}: stage, test (${displayArgv(planTest(h.test, h.previewFile!, stagedPath(h.previewFile!)).argv)}), rename, reload (${displayArgv(h.reload)})`),
   ];
   return {
     id: `preview-${[...add.map((r) => `add-${shortSha(r)}`), ...remove.map((r) => `remove-${shortSha(r)}`)].join('-') || 'refresh'}`,

@@ -131,3 +131,8 @@ export function shadowConfig(mainText: string, mainPath: string, live: string, s
 export function globIncludes(mainText: string, mainPath: string, path: string): boolean {
   return includesOf(mainText, mainPath, path).globHit;
 }
+
+/** An argv as a person would type it (shell-quoted where needed); for display only, never run. */
+export function displayArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}

@@ -1,5 +1,5 @@
 import { LockHeldError, StepFailedError } from '../../core/errors.js';
-import { shadowConfig, type TestPlan } from '../../core/nginx/test-config.js';
+import { displayArgv, shadowConfig, type TestPlan } from '../../core/nginx/test-config.js';
 import { sha256Hex } from '../../core/switch/decide.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
 import type { LbHosts } from '../../ports/lb-hosts.js';
@@ -44,7 +44,7 @@ function tail(r: RunResult): string[] {
 async function runChecked(host: LbHost, argv: readonly string[], what: string): Promise<void> {
   const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
   if (r.exitCode !== 0) {
-    throw new HostFailure(host.name, `${what} \`${argv.join(' ')}\` exited ${r.exitCode}`, tail(r));
+    throw new HostFailure(host.name, `${what} \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
   }
 }
 
@@ -66,7 +66,7 @@ function asHostFailure(host: string, e: unknown): HostFailure {
 /** Runs the item's test with the staged file in place of the live one. */
 async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
   if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
-  if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${item.test.argv.join(' ')}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
+  if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${displayArgv(item.test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
   const main = await host.read(item.test.main);
   if (!main) throw new HostFailure(host.name, `the main config ${item.test.main} does not exist`);
   const shadow = shadowConfig(main.content.toString('utf8'), item.test.main, item.path, item.staged);
