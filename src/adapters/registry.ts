@@ -181,6 +181,21 @@ export function registryClient(opts: RegistryClientOptions) {
       if (!res.ok) throw new StepFailedError(`registry ${host}: GET /v2/ answered HTTP ${res.status}`, { code: 'registry.failed' });
     },
 
+    /** Compressed size of each layer of a manifest, keyed by the 12-hex truncated diff id. */
+    async layerSizes(ref: string, digest: string, signal?: AbortSignal): Promise<Map<string, number>> {
+      const { path } = parseRef(ref);
+      const manifest = await json<Manifest>(await get(`/v2/${path}/manifests/${digest}`, MANIFEST_TYPES, signal), `manifest ${ref}@${digest}`);
+      const sizes = new Map<string, number>();
+      if (!manifest.config?.digest || !manifest.layers) return sizes;
+      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`);
+      const diffIds = blob.rootfs?.diff_ids ?? [];
+      manifest.layers.forEach((l, i) => {
+        const diffId = diffIds[i];
+        if (diffId) sizes.set(diffId.replace(/^sha256:/, '').slice(0, 12), l.size);
+      });
+      return sizes;
+    },
+
     async image(ref: string, signal?: AbortSignal): Promise<RemoteImage | undefined> {
       const { path, tag } = parseRef(ref);
       let res = await get(`/v2/${path}/manifests/${encodeURIComponent(tag)}`, MANIFEST_TYPES, signal);

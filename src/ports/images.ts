@@ -37,7 +37,7 @@ export interface BuildRequest {
 
 export interface PushResult {
   digest: string | undefined;
-  /** Compressed bytes uploaded (layers the registry already had count 0). */
+  /** Compressed bytes of the layers uploaded (from the registry's manifest; layers it already had count 0). */
   bytesPushed: number;
   layersPushed: number;
   layersExisting: number;

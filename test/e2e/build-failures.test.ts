@@ -82,6 +82,24 @@ describe('build failures', () => {
     expect(await localTags(full)).toEqual([]);
   }, T);
 
+  it('a dirty work tree is refused (exit 4) unless --allow-dirty, which builds the commit tagged -dirty', async () => {
+    const dir = join(work.path, 'main');
+    await writeFile(join(repo.dir, 'index.html'), '<h1>uncommitted</h1>\n');
+    try {
+      const r = await cli(dir, ['--plan', 'full-build'], goodEnv);
+      expect(r.exitCode).toBe(4);
+      expect(r.stderr).toMatch(/the work tree has uncommitted changes to tracked files/);
+      expect(r.stderr).toMatch(/hint: .*--allow-dirty/);
+      const allowed = await cli(dir, ['--plan', 'full-build', '--allow-dirty'], goodEnv);
+      expect(allowed.exitCode, allowed.stderr).toBe(0);
+      expect(allowed.stdout).toContain(`build ${full}:${repo.initialSha}-dirty`);
+      expect(allowed.stdout).not.toMatch(/ as \S+:latest$/m);
+      expect(allowed.stdout).toMatch(/they are NOT in the image/);
+    } finally {
+      await repo.git(['checkout', '--', 'index.html']);
+    }
+  }, T);
+
   it('credentials from $DOCKER_CONFIG/config.json: full-build pushes through htpasswd auth', async () => {
     const r = await runCli(['full-build'], { cwd: join(work.path, 'main'), env: { DOCKER_CONFIG: loginDockerConfig.path }, timeoutMs: T });
     expect(r.exitCode, r.stderr).toBe(0);

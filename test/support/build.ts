@@ -73,12 +73,14 @@ export async function localTags(repository: string): Promise<string[]> {
   return lines(r.stdout);
 }
 
-/** Removes every local tag of the repositories (and the images, when no other tag holds them). */
+/** Removes every local image of the repositories, by id (so every tag, and untagged leftovers, go). */
 export async function removeRepositories(...repositories: string[]): Promise<void> {
+  const ids = new Set<string>();
   for (const repo of repositories) {
-    const tags = await localTags(repo);
-    if (tags.length) await execa('docker', ['rmi', '-f', ...tags], { reject: false });
+    const r = await execa('docker', ['image', 'ls', '-q', '--no-trunc', '--filter', `reference=${repo}`]);
+    for (const id of lines(r.stdout)) ids.add(id);
   }
+  if (ids.size) await execa('docker', ['rmi', '-f', ...ids], { reject: false });
 }
 
 /** Containers (any state) whose name starts with the prefix. */

@@ -42,6 +42,7 @@ export function dockerImages(docker: Docker, opts: ImagesAdapterOptions): Images
     log: opts.log,
     retry: opts.retry,
     sleep: opts.sleep ?? defaultSleep,
+    ...(host ? { layerSizes: (ref: string, digest: string, signal?: AbortSignal) => registry().layerSizes(ref, digest, signal) } : {}),
   };
 
   return {

@@ -24,6 +24,11 @@ export interface TransferDeps {
   log?: Log;
   retry?: RetryPolicy;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Compressed layer sizes of a pushed manifest, keyed by truncated diff id (the ids push progress
+   * uses). Small layers push without progress frames, so sizes come from the registry when it can.
+   */
+  layerSizes?: (ref: string, digest: string, signal?: AbortSignal) => Promise<Map<string, number>>;
 }
 
 function human(bytes: number): string {
@@ -55,9 +60,13 @@ export class PushTally {
     }
     return undefined;
   }
-  result(): PushResult {
+  /** Truncated diff ids of the layers this push uploaded. */
+  uploaded(): string[] {
+    return [...this.#pushed.keys()].filter((id) => !this.#existing.has(id));
+  }
+  result(sizes?: Map<string, number>): PushResult {
     let bytes = 0;
-    for (const [id, n] of this.#pushed) if (!this.#existing.has(id)) bytes += n;
+    for (const id of this.uploaded()) bytes += sizes?.get(id) ?? this.#pushed.get(id) ?? 0;
     return {
       digest: this.digest,
       bytesPushed: bytes,
@@ -117,8 +126,12 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
         const line = tally.add(e);
         if (line) opts.onProgress?.(`push ${ref}: ${line}`);
       });
-      const r = tally.result();
-      if (!r.digest) throw new Error(`push of ${ref} ended without a digest (the engine's stream was cut short)`);
+      if (!tally.digest) throw new Error(`push of ${ref} ended without a digest (the engine's stream was cut short)`);
+      let sizes: Map<string, number> | undefined;
+      if (deps.layerSizes && tally.uploaded().length) {
+        sizes = await deps.layerSizes(ref, tally.digest, opts.signal).catch(() => undefined);
+      }
+      const r = tally.result(sizes);
       deps.log?.info(`pushed ${ref} (${r.layersPushed} layer${r.layersPushed === 1 ? '' : 's'} ${human(r.bytesPushed)}, ${r.layersExisting} already there) ${r.digest}`);
       return r;
     });

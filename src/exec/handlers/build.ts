@@ -60,19 +60,23 @@ export const buildHandlers: HandlersFor<BuildStep> = {
 
   async 'build.container'(step, ctx) {
     const { docker, log } = ctx.ports;
-    // Left behind by a run that was killed before its cleanup could run.
-    if (await docker.inspectContainer(step.name)) {
-      log.warn(`removing the leftover build container ${step.name} (from an interrupted run)`);
-      await docker.removeContainer(step.name);
-    }
-    ctx.defer(`remove build container ${step.name}`, () => docker.removeContainer(step.name));
-    await docker.createContainer({
+    const spec = {
       image: step.image,
       name: step.name,
       cmd: step.command.cmd,
       ...(step.command.entrypoint ? { entrypoint: step.command.entrypoint } : {}),
       ...(step.ssh ? { publish: [{ containerPort: step.ssh.port, hostIp: '127.0.0.1' }] } : {}),
-    });
+    };
+    ctx.defer(`remove build container ${step.name}`, () => docker.removeContainer(step.name));
+    try {
+      await docker.createContainer(spec);
+    } catch (e) {
+      // A container of this name left by a run killed before its cleanup (the name is per revision).
+      if (!(await docker.inspectContainer(step.name))) throw e;
+      log.warn(`removing the leftover build container ${step.name} (from an interrupted run)`);
+      await docker.removeContainer(step.name);
+      await docker.createContainer(spec);
+    }
     if (!step.start) return;
     try {
       await docker.startContainer(step.name);
