@@ -56,7 +56,7 @@ export interface World {
   cli(args: string[], opts?: { config?: string; timeoutMs?: number }): Promise<CliResult>;
   /** Writes a passing test-image record for the revision's image. */
   markTested(rev: string): Promise<void>;
-  writeConfig(name: string, lines: string[]): Promise<string>;
+  writeConfig(name: string, lines: string[], opts?: { instances?: number }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -81,7 +81,7 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
         imageId: id, image: `${delta}:${rev}`, revision: rev, passedAt: new Date().toISOString(), by: 'test', junit: { tests: 1, failures: 0, errors: 0, skipped: 0 },
       });
     },
-    async writeConfig(file, lines) {
+    async writeConfig(file, lines, opts = {}) {
       const path = join(dir, file);
       await writeFile(path, [
         `app: ${app}`,
@@ -89,7 +89,7 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
         `build: { context: ${JSON.stringify(repo.dir)}, appDir: /app }`,
         'deploy:',
         '  scheduler: docker',
-        '  instances: 1',
+        `  instances: ${opts.instances ?? 1}`,
         '  port: 8000',
         '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
         '  timeoutSeconds: 30',
