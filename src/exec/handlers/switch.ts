@@ -29,7 +29,12 @@ interface ProbeResult {
  * passes. After `nginx -s reload` returns, the master may still be starting new workers, so the
  * first answers can legitimately come from the old configuration.
  */
-async function probeUntil(ctx: ExecContext, p: { url: string; header: string; timeoutMs: number; hostHeader?: string }, revision: string): Promise<ProbeResult> {
+async function probeUntil(
+  ctx: ExecContext,
+  p: { url: string; header: string; timeoutMs: number; hostHeader?: string },
+  revision: string,
+  accept: (status: number, value: string | string[] | undefined) => boolean = (status, value) => status >= 200 && status < 400 && revisionMatches(value, revision),
+): Promise<ProbeResult> {
   const deadline = Date.now() + p.timeoutMs;
   let last = 'no answer yet';
   for (;;) {
@@ -42,7 +47,7 @@ async function probeUntil(ctx: ExecContext, p: { url: string; header: string; ti
         ...(p.hostHeader ? { headers: { Host: p.hostHeader } } : {}),
       });
       const value = r.headers[p.header.toLowerCase()];
-      if (r.status >= 200 && r.status < 400 && revisionMatches(value, revision)) return { ok: true, last: `${r.status}, ${p.header}: ${String(value)}` };
+      if (accept(r.status, value)) return { ok: true, last: `${r.status}, ${p.header}: ${String(value)}` };
       last = `${r.status}, ${p.header}: ${value === undefined ? '(missing)' : String(value)}`;
     } catch (e) {
       if (ctx.signal.aborted) return { ok: false, last: 'interrupted' };
@@ -168,16 +173,18 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
       }
       if (items.length === 0) return;
       const { previous } = await applyFiles(ctx.ports.lb, items, { what: 'preview update', log: ctx.ports.log, signal: ctx.signal });
-      const probes = step.add.flatMap((rev) => step.hosts.filter((h) => h.verifyUrl).map((h) => ({
-        host: h.host, url: h.verifyUrl!, header: step.header, timeoutMs: step.verifyTimeoutMs, hostHeader: previewHostname(step.domain, rev), rev,
-      })));
-      const results = await Promise.all(probes.map(async (p) => ({ p, ...(await probeUntil(ctx, p, p.rev)) })));
+      // Added hostnames must serve their revision; removed ones must answer 404 (not production).
+      const probes = [...step.add.map((rev) => ({ rev, gone: false })), ...step.remove.map((rev) => ({ rev, gone: true }))].flatMap(({ rev, gone }) =>
+        step.hosts.filter((h) => h.verifyUrl).map((h) => ({
+          host: h.host, url: h.verifyUrl!, header: step.header, timeoutMs: step.verifyTimeoutMs, hostHeader: previewHostname(step.domain, rev), rev, gone,
+        })));
+      const results = await Promise.all(probes.map(async (p) => ({ p, ...(await probeUntil(ctx, p, p.rev, p.gone ? (status) => status === 404 : undefined)) })));
       const failed = results.filter((r) => !r.ok);
       if (failed.length) {
         const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
         throw new StepFailedError('preview hostnames did not serve their environments; the previous preview file was restored', {
           code: 'preview.verify-failed',
-          details: [...failed.map((r) => `${r.p.host}: ${r.p.url} with Host ${r.p.hostHeader} last answered ${r.last}`), ...restored],
+          details: [...failed.map((r) => `${r.p.host}: ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `serve ${shortSha(r.p.rev)}`}, last answered ${r.last}`), ...restored],
         });
       }
     } finally {
