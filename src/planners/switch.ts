@@ -2,7 +2,8 @@ import type { Config, SwitchConfig } from '../core/config/schema.js';
 import { ConfigError, PreconditionError, UsageError } from '../core/errors.js';
 import { isFullSha, shortSha } from '../core/image-ref.js';
 import { unifiedDiff } from '../core/nginx/diff.js';
-import { displayArgv, planTest, shadowConfig, stagedPath } from '../core/nginx/test-config.js';
+import { shadowTree, type ConfFacts } from '../core/nginx/include-tree.js';
+import { displayArgv, planTest, stagedPath } from '../core/nginx/test-config.js';
 import { renderUpstream } from '../core/nginx/upstream.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { HostFileChange, SwitchStep } from '../core/steps/switch.js';
@@ -16,6 +17,7 @@ import type { LbHosts } from '../ports/lb-hosts.js';
 import type { TestRecord, TestRecordStore } from '../ports/records.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
 import type { GitPort } from '../ports/git.js';
+import { gatherConfFacts } from './nginx-includes.js';
 
 // switch and rollback: gather facts through read-only ports, then decide everything in planSwitch
 // (pure). The plan names, per host, the exact file diff, the test and reload commands, the
@@ -34,8 +36,8 @@ export interface HostFileFacts {
   /** utf8 text of the file; undefined when it does not exist. */
   content: string | undefined;
   sha256: string | null;
-  /** The main nginx config the test's shadow copy is made from (shadow mode only). */
-  main?: { path: string; content: string | undefined };
+  /** The nginx configuration the test's shadow copy is made from (shadow mode only). */
+  conf?: { main: string; facts: ConfFacts };
 }
 
 /** Reads `file` (or `previewFile`) on every switch host, and the main config its test needs. */
@@ -50,7 +52,7 @@ export async function gatherHostFiles(
     const file = await host.read(path);
     const test = planTest(h.test, path, stagedPath(path));
     const out: HostFileFacts = { host: h, path, content: file?.content.toString('utf8'), sha256: file ? sha256Hex(file.content) : null };
-    if (test.mode === 'shadow') out.main = { path: test.main, content: (await host.read(test.main))?.content.toString('utf8') };
+    if (test.mode === 'shadow') out.conf = { main: test.main, facts: await gatherConfFacts(host, test.main, path) };
     return out;
   }));
 }
@@ -137,9 +139,8 @@ export function currentLive(config: Config, hosts: readonly HostFileFacts[], env
 function testConfigProblem(h: HostFileFacts, staged: string): string | undefined {
   const test = planTest(h.host.test, h.path, staged);
   if (test.mode === 'unsupported') return `${h.host.name}: the test command \`${displayArgv(test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`;
-  if (!h.main) return undefined;
-  if (h.main.content === undefined) return `${h.host.name}: the main config ${h.main.path} does not exist (switch.test names it with -c, or nginx's default)`;
-  const r = shadowConfig(h.main.content, h.main.path, h.path, staged);
+  if (!h.conf) return undefined;
+  const r = shadowTree(h.conf.main, h.path, staged, h.conf.facts);
   return r.ok ? undefined : `${h.host.name}: ${r.problem}`;
 }
 
@@ -171,7 +172,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     detail.push(
       `${h.host.name}:${h.path}`,
       ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
-      `test:   ${displayArgv(test.argv)}${test.mode === 'shadow' ? `  (${test.shadow}: ${test.main} with the staged file included instead)` : ''}`,
+      `test:   ${displayArgv(test.argv)}${test.mode === 'shadow' ? `  (a shadow of ${test.main} that includes the staged file instead)` : ''}`,
       `reload: ${displayArgv(h.host.reload)}`,
     );
   }
@@ -179,7 +180,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     throw new PreconditionError('cannot test the new upstream file before it goes live', {
       code: 'nginx.test-config',
       details: testProblems,
-      hint: 'include the upstream file by name in the main nginx config (not only through a glob), or set switch.test (or the host\'s test) to a command containing {staged}',
+      hint: 'check that switch.test runs the nginx (with its -c) whose configuration includes the file, or set switch.test (or the host\'s test) to a command containing {staged}',
     });
   }
 

@@ -91,6 +91,11 @@ export class FakeHost implements LbHost {
   async run(argv: readonly string[]): Promise<RunResult> {
     this.runs.push([...argv]);
     if (argv[0] === 'test' && argv[1] === '-d') return { exitCode: this.dirs.has(argv[2]!) ? 0 : 1, stdout: '', stderr: '' };
+    if (argv[0] === 'find') {
+      const dir = `${argv[1]}/`;
+      const names = [...this.files.keys()].filter((p) => p.startsWith(dir) && !p.slice(dir.length).includes('/'));
+      return { exitCode: 0, stdout: names.map((n) => `${n}\0`).join(''), stderr: '' };
+    }
     return this.script?.(argv, this) ?? { exitCode: 0, stdout: '', stderr: '' };
   }
   async close() {}

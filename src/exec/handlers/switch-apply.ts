@@ -1,5 +1,7 @@
 import { LockHeldError, StepFailedError } from '../../core/errors.js';
-import { displayArgv, shadowConfig, type TestPlan } from '../../core/nginx/test-config.js';
+import { shadowTree } from '../../core/nginx/include-tree.js';
+import { displayArgv, type TestPlan } from '../../core/nginx/test-config.js';
+import { gatherConfFacts } from '../../planners/nginx-includes.js';
 import { sha256Hex } from '../../core/switch/decide.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
 import type { LbHosts } from '../../ports/lb-hosts.js';
@@ -67,15 +69,19 @@ function asHostFailure(host: string, e: unknown): HostFailure {
 async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
   if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
   if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${displayArgv(item.test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
-  const main = await host.read(item.test.main);
-  if (!main) throw new HostFailure(host.name, `the main config ${item.test.main} does not exist`);
-  const shadow = shadowConfig(main.content.toString('utf8'), item.test.main, item.path, item.staged);
-  if (!shadow.ok) throw new HostFailure(host.name, shadow.problem);
-  await host.writeFile(item.test.shadow, Buffer.from(shadow.text), main);
+  const plan = shadowTree(item.test.main, item.path, item.staged, await gatherConfFacts(host, item.test.main, item.path));
+  if (!plan.ok) throw new HostFailure(host.name, plan.problem);
+  const written: string[] = [];
   try {
+    for (const f of plan.files) {
+      // A shadow gets the owner and mode of the file it copies (configs may be private).
+      const original = await host.read(f.of);
+      written.push(f.path);
+      await host.writeFile(f.path, Buffer.from(f.text), original);
+    }
     await runChecked(host, item.test.argv, 'test');
   } finally {
-    await host.remove(item.test.shadow).catch(() => {});
+    for (const f of written) await host.remove(f).catch(() => {});
   }
 }
 

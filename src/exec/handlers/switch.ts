@@ -24,10 +24,14 @@ interface ProbeResult {
   last: string;
 }
 
+/** How long answers must stay right before a host counts as switched. */
+const STABLE_MS = 1000;
+
 /**
- * GETs the URL (a fresh connection each time) until the header names `revision` or the deadline
- * passes. After `nginx -s reload` returns, the master may still be starting new workers, so the
- * first answers can legitimately come from the old configuration.
+ * GETs the URL (a fresh connection each time) until the answer is right and stays right for
+ * STABLE_MS, or the deadline passes. After `nginx -s reload` returns, the master is still starting
+ * new workers and, for about 100 ms more, old workers keep accepting connections: one right answer
+ * proves little, a second of them proves the old configuration is gone.
  */
 async function probeUntil(
   ctx: ExecContext,
@@ -37,9 +41,10 @@ async function probeUntil(
 ): Promise<ProbeResult> {
   const deadline = Date.now() + p.timeoutMs;
   let last = 'no answer yet';
+  let streakSince: number | undefined;
   for (;;) {
     const remaining = deadline - Date.now();
-    if (remaining <= 0) return { ok: false, last };
+    if (remaining <= 0) return { ok: streakSince !== undefined, last };
     try {
       const r = await ctx.ports.http.get(p.url, {
         timeoutMs: Math.max(200, Math.min(5000, remaining)),
@@ -47,13 +52,19 @@ async function probeUntil(
         ...(p.hostHeader ? { headers: { Host: p.hostHeader } } : {}),
       });
       const value = r.headers[p.header.toLowerCase()];
-      if (accept(r.status, value)) return { ok: true, last: `${r.status}, ${p.header}: ${String(value)}` };
       last = `${r.status}, ${p.header}: ${value === undefined ? '(missing)' : String(value)}`;
+      if (accept(r.status, value)) {
+        streakSince ??= Date.now();
+        if (Date.now() - streakSince >= STABLE_MS) return { ok: true, last };
+      } else {
+        streakSince = undefined;
+      }
     } catch (e) {
       if (ctx.signal.aborted) return { ok: false, last: 'interrupted' };
+      streakSince = undefined;
       last = e instanceof Error ? e.message : String(e);
     }
-    await ctx.ports.clock.sleep(Math.min(150, Math.max(0, deadline - Date.now())), ctx.signal).catch(() => {});
+    await ctx.ports.clock.sleep(Math.min(100, Math.max(0, deadline - Date.now())), ctx.signal).catch(() => {});
     if (ctx.signal.aborted) return { ok: false, last: 'interrupted' };
   }
 }

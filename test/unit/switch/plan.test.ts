@@ -126,10 +126,22 @@ describe('planSwitch', () => {
     expect(verify.probes.map((p) => p.host)).toEqual(['lb1', 'lb2']);
   });
 
-  it('refuses when the staged file cannot be tested (no include by name)', async () => {
+  it('refuses when the staged file cannot be tested (the nginx config never includes the file)', async () => {
+    const s = setup();
+    s.hosts[0]!.put('/lb/nginx.conf', 'http { include /lb/other/*.conf; }');
+    await expect(planFor(s, SHA_B)).rejects.toMatchObject({ exitCode: 4, code: 'nginx.test-config', details: [expect.stringContaining('does not include /lb/conf.d/backend.conf')] });
+  });
+
+  it('refuses a test command that runs no nginx and names no {staged}', async () => {
+    const s = setup({ hosts: '  hosts: [{ local: true, name: lb1, test: [/usr/local/bin/check] }, { local: true, name: lb2 }]' });
+    await expect(planFor(s, SHA_B)).rejects.toMatchObject({ exitCode: 4, code: 'nginx.test-config', details: [expect.stringContaining('lb1: the test command')] });
+  });
+
+  it('accepts a file reached through a glob include', async () => {
     const s = setup();
     s.hosts[0]!.put('/lb/nginx.conf', 'http { include /lb/conf.d/*.conf; }');
-    await expect(planFor(s, SHA_B)).rejects.toMatchObject({ exitCode: 4, code: 'nginx.test-config' });
+    const { plan } = await planFor(s, SHA_B);
+    expect(plan.steps).toHaveLength(4);
   });
 
   it('switches a first time when no file exists yet (from: none)', async () => {
