@@ -73,14 +73,21 @@ export async function localTags(repository: string): Promise<string[]> {
   return lines(r.stdout);
 }
 
-/** Removes every local image of the repositories, by id (so every tag, and untagged leftovers, go). */
+/**
+ * Removes every local image of the repositories by id (every tag and untagged leftovers). An image
+ * with child images (a full image under its deltas) cannot go before them, so this repeats, leaves
+ * first, until nothing is left.
+ */
 export async function removeRepositories(...repositories: string[]): Promise<void> {
-  const ids = new Set<string>();
-  for (const repo of repositories) {
-    const r = await execa('docker', ['image', 'ls', '-q', '--no-trunc', '--filter', `reference=${repo}`]);
-    for (const id of lines(r.stdout)) ids.add(id);
+  for (let pass = 0; pass < 10; pass++) {
+    const ids = new Set<string>();
+    for (const repo of repositories) {
+      const r = await execa('docker', ['image', 'ls', '-q', '--no-trunc', '--filter', `reference=${repo}`]);
+      for (const id of lines(r.stdout)) ids.add(id);
+    }
+    if (ids.size === 0) return;
+    await execa('docker', ['rmi', '-f', ...ids], { reject: false });
   }
-  if (ids.size) await execa('docker', ['rmi', '-f', ...ids], { reject: false });
 }
 
 /** Containers (any state) whose name starts with the prefix. */

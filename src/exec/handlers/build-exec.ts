@@ -13,6 +13,11 @@ import type { ExecContext } from '../context.js';
 export interface RunOptions {
   workingDir?: string;
   onLine?: (line: string) => void;
+  /**
+   * Run as root rather than the image's USER: for removing files that COPY wrote (always root-owned)
+   * and the deps dir. Over ssh the login user (exec.ssh.user) is used either way.
+   */
+  asRoot?: boolean;
 }
 
 export type CommandRunner = (argv: string[], opts?: RunOptions) => Promise<ExecResult>;
@@ -28,7 +33,7 @@ export function commandRunner(ctx: ExecContext, container: string): CommandRunne
       ...(opts.workingDir ? { workingDir: opts.workingDir } : {}),
       ...(opts.onLine ? { onLine: (l: string) => opts.onLine!(l) } : {}),
     };
-    return shell ? shell.exec(argv, execOpts) : ctx.ports.docker.exec(container, argv, execOpts);
+    return shell ? shell.exec(argv, execOpts) : ctx.ports.docker.exec(container, argv, { ...execOpts, ...(opts.asRoot ? { user: '0' } : {}) });
   };
 }
 

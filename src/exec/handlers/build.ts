@@ -93,7 +93,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
   async 'build.delete'(step, ctx) {
     const run = commandRunner(ctx, step.container);
     for (const batch of batches(step.paths)) {
-      const r = await run(['rm', '-f', '--', ...batch]);
+      const r = await run(['rm', '-f', '--', ...batch], { asRoot: true });
       if (r.exitCode !== 0) {
         throw new StepFailedError(`deleting files in ${step.container} failed (exit ${r.exitCode})`, {
           details: (r.stderr || r.stdout).trim().split('\n').slice(-TAIL),
@@ -103,7 +103,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
     }
     // Only empty directories go: whatever else lives there (logs, installed files) stays, as it
     // would in a full build.
-    for (const batch of batches(step.dirs)) await run(['rmdir', '--', ...batch]);
+    for (const batch of batches(step.dirs)) await run(['rmdir', '--', ...batch], { asRoot: true });
   },
 
   async 'build.copy'(step, ctx) {
@@ -115,11 +115,12 @@ export const buildHandlers: HandlersFor<BuildStep> = {
   async 'build.deps'(step, ctx) {
     const run = commandRunner(ctx, step.container);
     if (step.depsDir) {
-      const r = await run(['rm', '-rf', '--', step.depsDir]);
+      const r = await run(['rm', '-rf', '--', step.depsDir], { asRoot: true });
       if (r.exitCode !== 0) {
         throw new StepFailedError(`removing ${step.depsDir} failed (exit ${r.exitCode})`, { details: r.stderr.trim().split('\n').slice(-TAIL), code: 'build.deps' });
       }
     }
+    // As the image's USER, in appDir, with the image's Env: what the Dockerfile's RUN saw.
     const tail: string[] = [];
     const r = await run(step.command, {
       workingDir: step.workingDir,
