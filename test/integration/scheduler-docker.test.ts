@@ -80,20 +80,26 @@ describe('docker scheduler', () => {
   });
 
   it('times out an app that never gets healthy, with per-instance state, last response and log lines', async () => {
-    const err = await scheduler.deploy(spec(REV_BROKEN, BROKEN, { instances: 2, timeoutSeconds: 3 }), { signal: new AbortController().signal })
-      .catch((e: unknown) => e) as StepFailedError;
-    expect(err).toBeInstanceOf(StepFailedError);
-    expect(err.code).toBe('deploy.unhealthy');
-    expect(err.message).toBe(`environment ${APP}-b2c3d4e5f6a7 is not healthy after 3s (0/2 instances healthy)`);
-    const details = err.details.join('\n');
-    expect(details).toMatch(new RegExp(`${APP}-b2c3d4e5f6a7-0 127\\.0\\.0\\.1:\\d+: unhealthy — container running, last health check 500`));
-    expect(details).toMatch(/-1 127\.0\.0\.1:\d+: unhealthy/);
-    expect(details).toContain('| broken app starting, every answer is a 500');
-    // The port contract: the environment is left for the caller, who removes it.
-    const env = await scheduler.get(APP, REV_BROKEN);
-    expect(env).toMatchObject({ healthy: 0, wanted: 2 });
-    expect(env!.instances.map((i) => i.state)).toEqual(['unhealthy', 'unhealthy']);
-    await scheduler.destroy(APP, REV_BROKEN, { signal: new AbortController().signal });
+    // One failed check marks an instance unhealthy, and the deadline leaves room for several rounds
+    // even on a loaded machine, so the outcome does not depend on how fast containers start.
+    const hc = { path: '/', intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 1 };
+    try {
+      const err = await scheduler.deploy(spec(REV_BROKEN, BROKEN, { instances: 2, timeoutSeconds: 8, healthCheck: hc }), { signal: new AbortController().signal })
+        .catch((e: unknown) => e) as StepFailedError;
+      expect(err).toBeInstanceOf(StepFailedError);
+      expect(err.code).toBe('deploy.unhealthy');
+      expect(err.message).toBe(`environment ${APP}-b2c3d4e5f6a7 is not healthy after 8s (0/2 instances healthy)`);
+      const details = err.details.join('\n');
+      expect(details).toMatch(new RegExp(`${APP}-b2c3d4e5f6a7-0 127\\.0\\.0\\.1:\\d+: unhealthy — container running, last health check 500`));
+      expect(details).toMatch(/-1 127\.0\.0\.1:\d+: unhealthy/);
+      expect(details).toContain('| broken app starting, every answer is a 500');
+      // The port contract: the environment is left for the caller, who removes it.
+      const env = await scheduler.get(APP, REV_BROKEN);
+      expect(env).toMatchObject({ healthy: 0, wanted: 2 });
+      expect(env!.instances.map((i) => i.state)).toEqual(['unhealthy', 'unhealthy']);
+    } finally {
+      await scheduler.destroy(APP, REV_BROKEN, { signal: new AbortController().signal });
+    }
     expect(await appContainers(APP)).toEqual([]);
   });
 
