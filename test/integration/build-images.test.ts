@@ -163,3 +163,29 @@ describe('nothing half-tagged', () => {
     expect((await images.remote(target))?.id).toBe(source);
   }, T);
 });
+
+describe('delta steps on an image with a non-root USER', () => {
+  it('deletes root-owned files (as COPY writes them) and runs the install as the image user', async () => {
+    const repo = `deployer-test/${name}`;
+    // Root-owned /app/old.txt, then USER nobody, like `COPY . /app` followed by `USER app`.
+    const c0 = await docker.createContainer({ Image: BASE, Entrypoint: ['sh', '-c', 'echo old > /app/old.txt && mkdir -p /app/deps'], Cmd: [] });
+    await c0.start();
+    await c0.wait();
+    await c0.commit({ _query: { container: c0.id, repo, tag: 'user' }, _body: { User: '65534', Cmd: ['/bin/sh'] } } as object);
+    await c0.remove({ force: true });
+    made.push(`${repo}:user`);
+    const container = `deployer-build-${name}-user`;
+    const steps: BuildStep[] = [
+      { id: 'c', kind: 'build.container', title: 'c', name: container, image: `${repo}:user`, command: { entrypoint: ['sleep', '2147483647'], cmd: [] }, start: true },
+      { id: 'd', kind: 'build.delete', title: 'd', container, paths: ['/app/old.txt'], dirs: [] },
+      { id: 'i', kind: 'build.deps', title: 'i', container, depsDir: '/app/deps', command: ['sh', '-c', 'id -u > /tmp/installed-by'], workingDir: '/app' },
+      { id: 'm', kind: 'build.commit', title: 'm', container, ref: `${repo}:user-delta`, config: { Cmd: ['/bin/sh'], Entrypoint: null, Env: [], ExposedPorts: {}, WorkingDir: '', User: '65534', Labels: {} }, baseLayers: 2, provisional: false },
+    ];
+    made.push(`${repo}:user-delta`);
+    await execute(makePlan('test', 'test', {}, steps), handlers, { config: {} as never, ports: portsWith(dockerImages(docker, { registry: undefined, credentials: async () => undefined })), signal: new AbortController().signal });
+    const out = await execa('docker', ['run', '--rm', '--entrypoint', 'sh', `${repo}:user-delta`, '-c', 'ls /app; cat /tmp/installed-by; id -u']);
+    expect(out.stdout.split('\n')).toEqual(['65534', '65534']);
+    expect(await engine.inspectContainer(container)).toBeUndefined();
+  }, T);
+});
+
