@@ -1,7 +1,7 @@
 import { execa, ExecaError } from 'execa';
-import type { Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { parseRawDiff } from '../core/changes/git-raw.js';
-import { UsageError, PreconditionError } from '../core/errors.js';
+import { PreconditionError, StepFailedError, UsageError } from '../core/errors.js';
 import type { GitPort } from '../ports/git.js';
 
 // git through execa with argv arrays: revisions and paths from users never meet a shell.
@@ -68,10 +68,19 @@ export function gitAt(root: string): GitPort {
     archive(rev, paths) {
       const args = ['archive', '--format=tar', rev];
       if (paths && paths.length) args.push('--', ...paths);
-      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: false });
-      // The stream errors if git fails; surface its stderr with the failure.
-      proc.catch(() => {});
-      return proc.stdout as Readable;
+      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true } });
+      // The tar ends only once git has exited successfully: a failing git (bad path, corrupt object)
+      // must fail the stream, never hand Docker a truncated tar that looks complete.
+      const out = new PassThrough();
+      proc.stdout.pipe(out, { end: false });
+      proc.then(
+        () => out.end(),
+        (e: unknown) => {
+          const stderr = Buffer.from((e as { stderr?: Uint8Array }).stderr ?? new Uint8Array()).toString('utf8').trim();
+          out.destroy(new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${stderr || String(e)}`, { cause: e, code: 'git.archive' }));
+        },
+      );
+      return out;
     },
     async show(rev, path) {
       try {
