@@ -7,7 +7,8 @@
 // reloaded holds the clients' keep-alive connections and proxies to the switched nginx over a fresh
 // loopback connection per request (nginx's default proxy_http_version 1.0, no upstream keepalive).
 //
-// Run: `npx tsx bench/switch-load.ts [--switches 20] [--fresh 50] [--keepalive 10] [--instances 2] [--pause-ms 1000]`
+// Run: `npx tsx bench/switch-load.ts [--switches 20] [--fresh 50] [--keepalive 10] [--instances 2] [--pause-ms 1000]
+//      [--inner-http 'lingering_close always;']`
 import { performance } from 'node:perf_hooks';
 import { startNginx } from '../test/support/nginx.js';
 import { makeWorld, nginxArgv, startLbNginx } from '../test/support/switch-world.js';
@@ -22,12 +23,17 @@ const FRESH = arg('fresh', 50);
 const KEEPALIVE = arg('keepalive', 10);
 const INSTANCES = arg('instances', 2);
 const PAUSE_MS = arg('pause-ms', 1000);
+/** Extra directives inside http{} of the switched nginx, to measure keep-alive settings. */
+const INNER_HTTP = (() => {
+  const i = process.argv.indexOf('--inner-http');
+  return i >= 0 ? process.argv[i + 1]! : '';
+})();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
   const world = await makeWorld('bench-switch', 2);
-  const inner = await startLbNginx();
+  const inner = await startLbNginx(INNER_HTTP ? `  ${INNER_HTTP}\n` : '');
   const front = await startNginx({
     httpConf: ([port]) => `  server {\n    listen 127.0.0.1:${port};\n    location / { proxy_pass http://127.0.0.1:${inner.port}; }\n  }\n`,
   });
@@ -50,6 +56,7 @@ async function main() {
     const first = await world.cli(['switch', A]);
     if (first.exitCode !== 0) throw new Error(`first switch failed:\n${first.stderr}`);
 
+    if (INNER_HTTP) console.log(`switched nginx http{} extra: ${INNER_HTTP}`);
     console.log(`load: ${FRESH} fresh-connection clients and ${KEEPALIVE} keep-alive clients on the switched nginx, ${KEEPALIVE} keep-alive clients through a front nginx; ${SWITCHES} alternating switches, ${INSTANCES} instances per environment`);
     const load = startLoad([
       { name: 'fresh connections', url: `http://127.0.0.1:${inner.port}/`, clients: FRESH, keepAlive: false },

@@ -10,7 +10,7 @@ import type { HistoryEntry, HistoryPort } from '../ports/history.js';
 import type { LbHosts } from '../ports/lb-hosts.js';
 import type { LockState, SwitchLockPort } from '../ports/lock.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
-import { gatherHostFiles, requireSwitch, type HostFileFacts } from './switch.js';
+import { gatherHostFiles, type HostFileFacts } from './switch.js';
 
 // `deployer status`: what is live (per the load balancers), every environment, the rollback target,
 // drift, and the lock. Read-only: the plan has no steps.
@@ -28,7 +28,11 @@ export async function gatherStatusFacts(
   ports: { scheduler: Pick<SchedulerPort, 'list'>; lb: Pick<LbHosts, 'get'>; history: Pick<HistoryPort, 'read'>; lock: Pick<SwitchLockPort, 'inspect' | 'location'>; clock: { now(): Date } },
   config: Config,
 ): Promise<StatusFacts> {
-  const sw = requireSwitch(config);
+  const sw = config.switch;
+  if (!sw) {
+    // Environments only: without a switch section nothing is live through deployer.
+    return { environments: await ports.scheduler.list(config.app), hosts: [], history: [], lock: undefined, lockLocation: '', now: ports.clock.now() };
+  }
   const [environments, hosts, history, lock] = await Promise.all([
     ports.scheduler.list(config.app),
     gatherHostFiles(ports.lb, resolveSwitchHosts(sw), 'file'),
@@ -64,8 +68,8 @@ export interface Status {
 }
 
 export function computeStatus(config: Config, facts: StatusFacts): Status {
-  const sw = requireSwitch(config);
-  const lives = facts.hosts.map((h) => hostLive({ host: h.host.name, path: h.path, content: h.content }, sw.upstream, facts.environments));
+  const upstream = config.switch?.upstream ?? '';
+  const lives = facts.hosts.map((h) => hostLive({ host: h.host.name, path: h.path, content: h.content }, upstream, facts.environments));
   const live = agreedRevision(lives) ?? null;
   const historyLive = liveFromHistory(facts.history);
   const back = rollbackTarget(facts.history, live ?? historyLive) ?? null;
@@ -128,6 +132,7 @@ export function renderStatus(s: Status): string {
   for (const h of s.hosts) lines.push(`  ${h.host}:${h.file}  ${h.exists ? (h.revision ? shortSha(h.revision) : 'unknown revision') : 'no file'}${h.exists && !h.matchesEnvironment ? '  (matches no environment)' : ''}`);
   lines.push(s.drift.length ? 'drift:' : 'drift:           none');
   for (const d of s.drift) lines.push(`  ${d}`);
+  if (s.hosts.length === 0) lines.push('  (none: no switch section in the config)');
   lines.push(`lock:            ${s.lock.held ? `${s.lock.location} ${s.lock.description}` : 'not held'}`);
   return lines.join('\n');
 }

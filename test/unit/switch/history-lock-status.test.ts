@@ -101,3 +101,20 @@ describe('status', () => {
     expect(s.drift.filter((d) => d.startsWith('lb1:') || d.startsWith('lb2:')).length).toBeGreaterThanOrEqual(3);
   });
 });
+
+describe('status without a switch section', () => {
+  it('lists the environments and says nothing is switched', async () => {
+    const { gatherStatusFacts } = await import('../../../src/planners/status.js');
+    const config = { ...switchConfig(), switch: undefined };
+    const facts = await gatherStatusFacts({
+      scheduler: { list: async () => [env(SHA_A, [1])] },
+      lb: { get: () => { throw new Error('no hosts'); } },
+      history: { read: async () => { throw new Error('no history'); } },
+      lock: { inspect: async () => { throw new Error('no lock'); }, location: '' },
+      clock: { now: () => new Date('2024-01-01T00:00:00Z') },
+    }, config);
+    const s = computeStatus(config, facts);
+    expect(s).toMatchObject({ live: null, rollbackTarget: null, hosts: [], drift: [], environments: [{ revision: SHA_A, live: false }] });
+    expect(renderStatus(s)).toContain('no switch section');
+  });
+});
