@@ -39,7 +39,7 @@ export function lbHosts(opts: LbHostsOptions): LbHosts {
           name: h.name,
           host: h.ssh.host,
           port: h.ssh.port,
-          user: h.ssh.user,
+          ...(h.ssh.user !== undefined ? { user: h.ssh.user } : {}),
           ...(h.ssh.identityFile !== undefined ? { identityFile: path(h.ssh.identityFile) } : {}),
           ...(h.ssh.knownHosts !== undefined ? { knownHostsFiles: [path(h.ssh.knownHosts)] } : {}),
           ...(opts.log ? { log: opts.log } : {}),

@@ -1,4 +1,5 @@
 import type { SwitchConfig, SwitchHost } from '../config/schema.js';
+import { parseSshTarget } from '../ssh/target.js';
 
 // The switch hosts with their per-host overrides applied: one record per load balancer, named the
 // way people will read it in plans, errors and the history.
@@ -10,7 +11,8 @@ export interface VerifyTarget {
 }
 
 export interface SshTarget {
-  user: string;
+  /** Undefined: the local user name, as ssh(1). */
+  user?: string;
   host: string;
   port: number;
   identityFile?: string;
@@ -38,19 +40,16 @@ interface Overrides {
   verify?: VerifyTarget | undefined;
 }
 
-export function parseSshTarget(spec: string): Omit<SshTarget, 'identityFile' | 'knownHosts'> {
-  const m = /^([^@]+)@([^:]+)(?::(\d+))?$/.exec(spec);
-  if (!m) throw new Error(`invalid ssh target ${JSON.stringify(spec)}`);
-  return { user: m[1]!, host: m[2]!, port: m[3] ? Number(m[3]) : 22 };
-}
-
 export function resolveSwitchHosts(sw: SwitchConfig): ResolvedHost[] {
   const seen = new Map<string, number>();
   return sw.hosts.map((entry: SwitchHost, index) => {
     const o: Overrides = typeof entry === 'string' ? {} : entry;
-    const ssh = typeof entry === 'object' && 'ssh' in entry
+    const target = typeof entry === 'object' && 'ssh' in entry ? parseSshTarget(entry.ssh) : undefined;
+    const ssh = typeof entry === 'object' && 'ssh' in entry && target
       ? {
-        ...parseSshTarget(entry.ssh),
+        ...(target.user !== undefined ? { user: target.user } : {}),
+        host: target.host,
+        port: target.port,
         ...(entry.identityFile !== undefined ? { identityFile: entry.identityFile } : {}),
         ...(entry.knownHosts !== undefined ? { knownHosts: entry.knownHosts } : {}),
       }
