@@ -1,3 +1,4 @@
+import { systemClock } from './clock.js';
 import { PreconditionError, StepFailedError } from '../core/errors.js';
 import { backoffDelay, DEFAULT_RETRY, isTransientMessage, isTransientStatus, type RetryPolicy } from '../core/build/retry.js';
 import { parseRef } from '../core/build/refs.js';
@@ -54,14 +55,7 @@ function transportMessage(e: unknown): string {
   return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ''}` : (err?.message ?? String(e));
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
+const defaultSleep = systemClock.sleep;
 
 export function registryClient(opts: RegistryClientOptions) {
   const { host } = opts;

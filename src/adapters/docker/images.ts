@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import type Docker from 'dockerode';
 import { type RetryPolicy } from '../../core/build/retry.js';
 import type { ImagesPort } from '../../ports/images.js';
@@ -21,14 +22,7 @@ export interface ImagesAdapterOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
-const defaultSleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve, reject) => {
-    const t = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(t);
-      reject(signal.reason);
-    }, { once: true });
-  });
+const defaultSleep = systemClock.sleep;
 
 export function dockerImages(docker: Docker, opts: ImagesAdapterOptions): ImagesPort {
   const host = opts.registry;

@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { readCapped } from '../read-capped.js';
 import { DeployerError, StepFailedError } from '../../core/errors.js';
 import { firstTarEntry } from '../../core/test/tar.js';
 import type { ContainerShell } from '../../ports/container-ssh.js';
@@ -37,21 +37,6 @@ export function commandRunner(ctx: ExecContext, container: string): CommandRunne
   };
 }
 
-async function readSmall(stream: Readable, max: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += b.length;
-    if (size > max) {
-      stream.destroy();
-      break;
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
-}
-
 /** Waits until the container's sshd accepts a login with its own host key pinned. */
 export async function loginOverSsh(ctx: ExecContext, container: string, ssh: { port: number; hostKeyPath: string; readyTimeoutSeconds: number }): Promise<void> {
   const { docker, clock, containerSsh, log } = ctx.ports;
@@ -68,7 +53,7 @@ export async function loginOverSsh(ctx: ExecContext, container: string, ssh: { p
     }
     const hostPort = info.ports.find((p) => p.containerPort === ssh.port)?.hostPort;
     const tar = hostPort ? await docker.getArchive(container, ssh.hostKeyPath) : undefined;
-    const entry = tar ? firstTarEntry(await readSmall(tar, 64 * 1024)) : undefined;
+    const entry = tar ? firstTarEntry((await readCapped(tar, 64 * 1024)).bytes) : undefined;
     if (hostPort && entry?.content) {
       const hostKey = new TextDecoder().decode(entry.content).trim().split('\n')[0]!;
       try {

@@ -1,3 +1,4 @@
+import { readCapped } from '../read-capped.js';
 import type { Readable } from 'node:stream';
 import { DeployerError, StepFailedError } from '../../core/errors.js';
 import type { CommandSpec, ServiceSpec, TestRun, TestStep } from '../../core/steps/test.js';
@@ -307,19 +308,11 @@ async function startForSsh(
   }
 }
 
+/** The whole stream, or a clear failure when it is larger than `max` (a JUnit report, a key file). */
 async function readAll(stream: Readable, max: number): Promise<Uint8Array> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of stream) {
-    const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-    size += b.length;
-    if (size > max) {
-      stream.destroy();
-      throw new StepFailedError(`the JUnit report is larger than ${max / 1024 / 1024} MB`, { code: 'test.junit' });
-    }
-    chunks.push(b);
-  }
-  return Buffer.concat(chunks);
+  const { bytes, truncated } = await readCapped(stream, max);
+  if (truncated) throw new StepFailedError(`the JUnit report is larger than ${max / 1024 / 1024} MB`, { code: 'test.junit' });
+  return bytes;
 }
 
 async function runSmoke(ctx: ExecContext, step: Extract<TestStep, { kind: 'test.smoke' }>, s: TestState): Promise<void> {
