@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { UsageError } from '../core/errors.js';
 import type { Config } from '../core/config/schema.js';
 import type { Plan } from '../core/plan.js';
 import type { Ports } from '../ports/index.js';
@@ -42,9 +41,3 @@ export interface Outcome {
 export type CommandAction = (env: CommandEnv, args: string[], opts: Record<string, unknown>) => Promise<Outcome>;
 
 
-/** For commands whose capability is a later issue: the options exist, the action refuses (exit 2). */
-export function notImplemented(what: string, issue: string): CommandAction {
-  return async () => {
-    throw new UsageError(`${what} is not implemented yet`, { hint: `tracked in ${issue}` });
-  };
-}
