@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { hostname, userInfo } from 'node:os';
 import type { EnvironmentInfo } from '../../core/deploy/environment.js';
 import { environmentId, requireDeployConfig } from '../../core/deploy/spec.js';
 import { shortSha } from '../../core/image-ref.js';
@@ -11,17 +10,7 @@ import { gatherGcFacts, planGc } from '../../planners/gc.js';
 
 import type { Runner } from '../program.js';
 import { registerStatus } from './status.js';
-
-/** user@host: names the holder of the switch lock the preview update takes. */
-function whoAmI(): string {
-  let user = process.env.USER ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (some containers): keep $USER
-  }
-  return `${user}@${hostname()}`;
-}
+import { whoAmI } from '../who.js';
 
 function environmentJson(e: EnvironmentInfo) {
   return {

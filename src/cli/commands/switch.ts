@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { hostname, userInfo } from 'node:os';
 import { shortSha } from '../../core/image-ref.js';
 import type { Plan } from '../../core/plan.js';
 import type { Ports } from '../../ports/index.js';
@@ -9,18 +8,7 @@ import { gatherRollbackFacts, planRollback } from '../../planners/rollback.js';
 import { gatherSwitchFacts, planSwitch } from '../../planners/switch.js';
 import type { CommandEnv, Outcome } from '../command.js';
 import type { Runner } from '../program.js';
-
-/** Who is recorded in the lock and history: $DEPLOYER_WHO, else user@host (plus Jenkins' BUILD_TAG). */
-export function whoAmI(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.DEPLOYER_WHO) return env.DEPLOYER_WHO;
-  let user = env.USER ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (some containers): keep $USER
-  }
-  return `${user}@${hostname()}${env.BUILD_TAG ? ` (${env.BUILD_TAG})` : ''}`;
-}
+import { whoAmI } from '../who.js';
 
 /** Gathering may open SSH connections; they are closed before planning (apply reopens them). */
 async function gathering<T>(ports: Ports, fn: () => Promise<T>): Promise<T> {

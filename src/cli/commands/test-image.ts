@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
-import { hostname, userInfo } from 'node:os';
 import { relative, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import { shortSha } from '../../core/image-ref.js';
@@ -9,16 +8,7 @@ import { testVerdict } from '../../exec/handlers/test.js';
 import { gatherTestImageFacts, planTestImage } from '../../planners/test-image.js';
 import { configPath } from '../config-file.js';
 import type { Runner } from '../program.js';
-
-function whoAmI(): string {
-  let user = process.env.USER ?? 'unknown';
-  try {
-    user = userInfo().username;
-  } catch {
-    // no passwd entry (some containers): keep $USER
-  }
-  return `${user}@${hostname()}`;
-}
+import { whoAmI } from '../who.js';
 
 export function registerTestImage(program: Command, run: Runner): void {
   program.command('test-image')
