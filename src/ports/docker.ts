@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ImageConfigLike } from '../core/build/commit-config.js';
 
 // The local (or DOCKER_HOST) Docker engine: the container and image primitives every capability
 // shares. Capability-specific operations (build, push, diff) live in their own ports beside this one.
@@ -38,15 +39,8 @@ export interface ContainerInfo {
   createdAt: Date;
 }
 
-export interface ImageConfig {
-  Cmd?: string[] | null;
-  Entrypoint?: string[] | null;
-  Env?: string[] | null;
-  ExposedPorts?: Record<string, object> | null;
-  WorkingDir?: string;
-  User?: string;
-  Labels?: Record<string, string> | null;
-}
+/** An image's config as the engine reports it (the fields a delta build must carry over). */
+export type ImageConfig = ImageConfigLike;
 
 export interface ImageInfo {
   id: string;
