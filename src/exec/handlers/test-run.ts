@@ -6,6 +6,8 @@ import { decide, type CommandRun, type RunResults, type SmokeRun, type SuiteJuni
 import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { Ports } from '../../ports/index.js';
 import type { ExecContext } from '../context.js';
+import type { Readable } from 'node:stream';
+import { readCapped } from '../read-capped.js';
 
 export const V = {
   imageId: 'test.image-id',
@@ -177,4 +179,11 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
 
 export function testContainer(ctx: ExecContext): string | undefined {
   return ctx.vars.get(V.container) as string | undefined;
+}
+
+/** The whole stream, or a clear failure naming `what` when it is larger than `max` bytes. */
+export async function readAll(stream: Readable, max: number, what: string, code: string): Promise<Uint8Array> {
+  const { bytes, truncated } = await readCapped(stream, max);
+  if (truncated) throw new StepFailedError(`${what} is larger than ${Math.round(max / 1024)} KiB`, { code });
+  return bytes;
 }

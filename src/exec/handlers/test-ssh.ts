@@ -1,11 +1,9 @@
 // Starting the test container for exec over ssh (host key pinned), and reading a file out of it whole.
-import { readCapped } from '../read-capped.js';
-import type { Readable } from 'node:stream';
 import { DeployerError, StepFailedError } from '../../core/errors.js';
 import type { TestStep } from '../../core/steps/test.js';
 import { firstTarEntry } from '../../core/test/tar.js';
 import type { ExecContext } from '../context.js';
-import { logTail, POLL_MS, V } from './test-run.js';
+import { logTail, POLL_MS, readAll, V } from './test-run.js';
 
 /**
  * The image runs its own command (sshd among it, as the seed's supervisord did). Waits until the
@@ -35,7 +33,7 @@ export async function startForSsh(
     }
     const hostPort = info.ports.find((p) => p.containerPort === ssh.port)?.hostPort;
     const tar = hostPort ? await docker.getArchive(id, ssh.hostKeyPath) : undefined;
-    const entry = tar ? firstTarEntry(await readAll(tar, 64 * 1024)) : undefined;
+    const entry = tar ? firstTarEntry(await readAll(tar, 64 * 1024, 'the host key file', 'test.ssh')) : undefined;
     if (hostPort && entry?.content) {
       const hostKey = new TextDecoder().decode(entry.content).trim().split('\n')[0]!;
       try {
@@ -61,11 +59,4 @@ export async function startForSsh(
     }
     await clock.sleep(POLL_MS * 2, ctx.signal);
   }
-}
-
-/** The whole stream, or a clear failure when it is larger than `max` (a JUnit report, a key file). */
-export async function readAll(stream: Readable, max: number): Promise<Uint8Array> {
-  const { bytes, truncated } = await readCapped(stream, max);
-  if (truncated) throw new StepFailedError(`the JUnit report is larger than ${max / 1024 / 1024} MB`, { code: 'test.junit' });
-  return bytes;
 }

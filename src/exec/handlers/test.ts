@@ -4,9 +4,9 @@ import { firstTarEntry } from '../../core/test/tar.js';
 import { decide, type Verdict } from '../../core/test/verdict.js';
 import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { HandlersFor } from './types.js';
-import { JUNIT_MAX_BYTES, logTail, phase, results, runInContainer, testContainer, V } from './test-run.js';
+import { JUNIT_MAX_BYTES, logTail, phase, readAll, results, runInContainer, testContainer, V } from './test-run.js';
 import { startService, waitReady } from './test-services.js';
-import { readAll, startForSsh } from './test-ssh.js';
+import { startForSsh } from './test-ssh.js';
 import { runSmoke } from './test-smoke.js';
 
 export { sweepRun } from './test-run.js';
@@ -113,7 +113,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       if (!tar) {
         s.junit = { kind: 'missing', path: step.path };
       } else {
-        const entry = firstTarEntry(await readAll(tar, JUNIT_MAX_BYTES));
+        const entry = firstTarEntry(await readAll(tar, JUNIT_MAX_BYTES, 'the JUnit report', 'test.junit'));
         if (!entry || entry.type !== 'file' || !entry.content) {
           throw new StepFailedError(`${step.path} in the test container is ${entry ? `a ${entry.type}` : 'empty'}, not a JUnit file`, {
             hint: 'test.junit must name the XML file the suite writes',
