@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,21 +20,14 @@ import { startNginx, type Nginx } from '../support/nginx.js';
 import { env, SHA_A, SHA_B, SHA_C } from '../support/switch-fakes.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
 import { nginxArgv, snapshot, startLbNginx } from '../support/switch-world.js';
+import { revisionBackends } from '../support/revision-backends.js';
 
 // The preview file (one server block per environment, a 404 for every other name under the preview
 // domain) applied to a real nginx through the step deploy/destroy/gc append; and bad backends from
 // a scheduler never reaching a file.
 
-const servers: Server[] = [];
-async function revisionServer(revision: string): Promise<number> {
-  const srv = createServer((_req, res) => {
-    res.setHeader('X-Revision', revision);
-    res.end('ok\n');
-  });
-  servers.push(srv);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return (srv.address() as { port: number }).port;
-}
+const backends = revisionBackends();
+const revisionServer = (revision: string) => backends.start(revision);
 
 let tmp: TmpDir;
 let nginx: Nginx;
@@ -92,7 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nginx?.close();
-  for (const s of servers) s.close();
+  backends.close();
   await tmp?.cleanup();
 });
 

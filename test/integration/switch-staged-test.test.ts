@@ -1,4 +1,3 @@
-import { createServer, type Server } from 'node:http';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,20 +18,13 @@ import { startNginx, type Nginx } from '../support/nginx.js';
 import { env, SHA_A, SHA_B } from '../support/switch-fakes.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
 import { nginxArgv, snapshot } from '../support/switch-world.js';
+import { revisionBackends } from '../support/revision-backends.js';
 
 // The staged upstream file is tested by a real `nginx -t` against a shadow of the configuration,
 // here Debian's layout: the file sits in conf.d/ and is reached only through `include conf.d/*.conf`.
 
-const servers: Server[] = [];
-async function revisionServer(revision: string): Promise<number> {
-  const srv = createServer((_req, res) => {
-    res.setHeader('X-Revision', revision);
-    res.end('ok\n');
-  });
-  servers.push(srv);
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  return (srv.address() as { port: number }).port;
-}
+const backends = revisionBackends();
+const revisionServer = (revision: string) => backends.start(revision);
 
 let tmp: TmpDir;
 let nginx: Nginx;
@@ -87,7 +79,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await nginx?.close();
-  for (const s of servers) s.close();
+  backends.close();
   await tmp?.cleanup();
 });
 

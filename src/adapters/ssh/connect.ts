@@ -9,7 +9,7 @@ import type { Log } from '../../ports/log.js';
 import { checkAgainst, hostKeyError, hostKeyPolicy } from './host-keys.js';
 import { identities } from './identities.js';
 
-// An ssh2 connection that behaves like ssh(1) with StrictHostKeyChecking=yes:
+// An ssh2 connection that behaves like ssh(1) with strict host key checking:
 // - identity: the explicit identityFile only (like IdentitiesOnly), otherwise the agent
 //   ($SSH_AUTH_SOCK) and then ~/.ssh/id_ed25519, id_ecdsa, id_rsa, in that order;
 // - passphrase for encrypted keys: $DEPLOYER_SSH_PASSPHRASE (there is no prompt in a pipeline);
