@@ -11,7 +11,7 @@
 //      [--inner-http 'lingering_close always;']`
 import { performance } from 'node:perf_hooks';
 import { startNginx } from '../test/support/nginx.js';
-import { makeWorld, nginxArgv, startLbNginx } from '../test/support/switch-world.js';
+import { makeWorld, startLbNginx, switchSection } from '../test/support/switch-world.js';
 import { formatStats, startLoad } from './switch-load-lib.js';
 
 const arg = (name: string, def: number) => {
@@ -39,15 +39,7 @@ async function main() {
   });
   try {
     const [A, B] = world.revs as [string, string];
-    await world.writeConfig('deployer.yaml', [
-      'switch:',
-      '  upstream: backend',
-      `  file: ${inner.prefix}/conf.d/backend.conf`,
-      `  test: ${JSON.stringify(nginxArgv(inner, '-t'))}`,
-      `  reload: ${JSON.stringify(nginxArgv(inner, '-s', 'reload'))}`,
-      `  verify: { url: "http://127.0.0.1:${inner.port}/", timeoutSeconds: 30 }`,
-      `  stateDir: ${world.dir}/state`,
-    ], { instances: INSTANCES });
+    await world.writeConfig('deployer.yaml', switchSection(inner, `${world.dir}/state`), { instances: INSTANCES });
     for (const r of [A, B]) {
       const d = await world.cli(['deploy', r]);
       if (d.exitCode !== 0) throw new Error(`deploy ${r} failed:\n${d.stderr}`);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatStats, startLoad, type GroupStats } from '../../bench/switch-load-lib.js';
 import { startNginx, type Nginx } from '../support/nginx.js';
-import { makeWorld, nginxArgv, startLbNginx, type World } from '../support/switch-world.js';
+import { makeWorld, startLbNginx, switchSection, type World } from '../support/switch-world.js';
 
 // Zero downtime, bounded: constant load from 50 fresh-connection clients while `deployer switch`
 // (the CLI, as Jenkins runs it) alternates between two environments; every response must be a 2xx
@@ -20,15 +20,7 @@ beforeAll(async () => {
   [A, B] = w.revs as [string, string];
   inner = await startLbNginx();
   front = await startNginx({ httpConf: ([port]) => `  server {\n    listen 127.0.0.1:${port};\n    location / { proxy_pass http://127.0.0.1:${inner.port}; }\n  }\n` });
-  await w.writeConfig('deployer.yaml', [
-    'switch:',
-    '  upstream: backend',
-    `  file: ${inner.prefix}/conf.d/backend.conf`,
-    `  test: ${JSON.stringify(nginxArgv(inner, '-t'))}`,
-    `  reload: ${JSON.stringify(nginxArgv(inner, '-s', 'reload'))}`,
-    `  verify: { url: "http://127.0.0.1:${inner.port}/", timeoutSeconds: 30 }`,
-    `  stateDir: ${w.dir}/state`,
-  ], { instances: 2 });
+  await w.writeConfig('deployer.yaml', switchSection(inner, `${w.dir}/state`), { instances: 2 });
   for (const r of [A, B]) {
     const d = await w.cli(['deploy', r]);
     expect(d.exitCode, d.stderr).toBe(0);

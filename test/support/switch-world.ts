@@ -47,6 +47,19 @@ export function nginxArgv(n: Nginx, ...extra: string[]): string[] {
   return ['/usr/sbin/nginx', ...n.nginxArgs, '-e', n.errorLogPath, ...extra];
 }
 
+/** The `switch:` section for one local nginx whose upstream file deployer rewrites. */
+export function switchSection(n: Nginx, stateDir: string, opts: { verifyTimeoutSeconds?: number } = {}): string[] {
+  return [
+    'switch:',
+    '  upstream: backend',
+    `  file: ${n.prefix}/conf.d/backend.conf`,
+    `  test: ${JSON.stringify(nginxArgv(n, '-t'))}`,
+    `  reload: ${JSON.stringify(nginxArgv(n, '-s', 'reload'))}`,
+    `  verify: { url: "http://127.0.0.1:${n.port}/", timeoutSeconds: ${opts.verifyTimeoutSeconds ?? 30} }`,
+    `  stateDir: ${stateDir}`,
+  ];
+}
+
 export interface World {
   app: string;
   delta: string;
