@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { appContainers, buildAppImage, removeAppContainers, removeImages } from '../support/deploy-images.js';
+import { appContainers, buildAppImage, dockerDeployConfig, removeAppContainers, removeImages } from '../support/deploy-images.js';
 import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
 import { httpGet, NGINX_BIN, startNginx, type Nginx } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
@@ -37,15 +37,7 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'deployer-e2e-preview-'));
   const nginxCmd = (...extra: string[]) => JSON.stringify([NGINX_BIN, ...nginx.nginxArgs, '-e', nginx.errorLogPath, ...extra]);
   await writeFile(join(dir, 'deployer.yaml'), [
-    `app: ${APP}`,
-    `images: { full: ${DELTA}-full, delta: ${DELTA} }`,
-    `build: { context: ${JSON.stringify(repo.dir)}, appDir: /app }`,
-    'deploy:',
-    '  scheduler: docker',
-    '  instances: 2',
-    '  port: 8000',
-    '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
-    '  timeoutSeconds: 20',
+    ...dockerDeployConfig(APP, DELTA, repo.dir, 20),
     `preview: { domain: preview.test, listen: "127.0.0.1:${previewPort}" }`,
     'switch:',
     '  upstream: backend',

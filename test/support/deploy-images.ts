@@ -37,3 +37,18 @@ export async function removeAppContainers(app: string): Promise<void> {
   const names = await appContainers(app);
   if (names.length) await execa('docker', ['rm', '-f', ...names], { reject: false });
 }
+
+/** The start of a deployer.yaml for the docker scheduler: 2 instances of `<repo>:<sha>`, fast health checks. */
+export function dockerDeployConfig(app: string, imageRepo: string, contextDir: string, timeoutSeconds: number): string[] {
+  return [
+    `app: ${app}`,
+    `images: { full: ${imageRepo}-full, delta: ${imageRepo} }`,
+    `build: { context: ${JSON.stringify(contextDir)}, appDir: /app }`,
+    'deploy:',
+    '  scheduler: docker',
+    '  instances: 2',
+    '  port: 8000',
+    '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
+    `  timeoutSeconds: ${timeoutSeconds}`,
+  ];
+}
