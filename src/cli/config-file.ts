@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { parseConfigText } from '../core/config/parse.js';
 import type { Config } from '../core/config/schema.js';
 import { ConfigError } from '../core/errors.js';
 
@@ -24,6 +23,8 @@ export async function loadConfig(file: string, cwd = process.cwd()): Promise<Loa
       cause: e,
     });
   }
+  // yaml and zod load with the first config, not at start-up (`--help` never needs them).
+  const { parseConfigText } = await import('../core/config/parse.js');
   const config = parseConfigText(text, file);
   const dir = dirname(path);
   return { config, path, dir };

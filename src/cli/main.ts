@@ -1,12 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import type { CommandAction, CommandEnv, GlobalOptions } from './command.js';
-import { loadConfig } from './config-file.js';
-import { reportError } from './errors.js';
-import { createOutput, type Output } from './output.js';
+import type { Output } from './output.js';
 import { buildProgram } from './program.js';
-import { runOutcome } from './run.js';
-import { wirePorts } from './wire.js';
+
+// Everything a command needs beyond parsing its arguments (adapters, output, the executor) is
+// imported when the command runs, not at start-up: `--help` and usage errors load only commander
+// and the command definitions (docs/performance.md).
+const loadOutput = () => import('./output.js');
 
 /**
  * Entry point: returns the exit code. Only this function (through bin/deployer) touches
@@ -28,7 +29,7 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   const wantsJson = argv.includes('--json');
-  let out: Output = createOutput({ verbose: false, json: wantsJson });
+  let out: Output | undefined;
   let exitCode = 0;
 
   const run = (action: CommandAction) => async (...a: unknown[]) => {
@@ -36,6 +37,9 @@ export async function main(argv: string[]): Promise<number> {
     const opts = a[a.length - 2] as Record<string, unknown>;
     const args = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : x === undefined ? [] : [x])) as string[];
     const globals = cmd.optsWithGlobals() as unknown as GlobalOptions;
+    const [{ createOutput }, { loadConfig }, { wirePorts }, { runOutcome }] = await Promise.all([
+      loadOutput(), import('./config-file.js'), import('./wire.js'), import('./run.js'),
+    ]);
     out = createOutput({ verbose: globals.verbose, json: globals.json });
     const loaded = await loadConfig(globals.config);
     const env: CommandEnv = {
@@ -59,7 +63,8 @@ export async function main(argv: string[]): Promise<number> {
       // --help and --version "fail" with exit code 0; usage errors are exit 2 by our map.
       return e.exitCode === 0 ? 0 : ExitCode.usage;
     }
-    return reportError(e, out, wantsJson);
+    const [{ reportError }, { createOutput }] = await Promise.all([import('./errors.js'), loadOutput()]);
+    return reportError(e, out ?? createOutput({ verbose: false, json: wantsJson }), wantsJson);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);

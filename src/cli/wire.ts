@@ -1,28 +1,49 @@
-import { dockerClient } from '../adapters/docker/client.js';
-import { dockerEngine } from '../adapters/docker/engine.js';
-import { dockerImages } from '../adapters/docker/images.js';
-import { loadRegistryCredentials } from '../adapters/docker/registry-auth.js';
+import type Docker from 'dockerode';
 import { gitAt } from '../adapters/git.js';
 import { systemClock } from '../adapters/clock.js';
-import { containerSsh } from '../adapters/container-ssh.js';
 import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
+import { lazyPort } from '../adapters/lazy.js';
 import { fileRecordStore } from '../adapters/records-file.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
 import { switchState } from '../adapters/state/index.js';
 import { schedulerFor } from '../adapters/scheduler/index.js';
+import type { ContainerSshPort } from '../ports/container-ssh.js';
+import type { DockerPort } from '../ports/docker.js';
+import type { ImagesPort } from '../ports/images.js';
 import type { Ports } from '../ports/index.js';
 import { configPath, type LoadedConfig } from './config-file.js';
 import type { Output } from './output.js';
 
 // The only place adapters are built. Constructing them does no I/O: a command that never touches
-// Docker never connects to it.
+// Docker never connects to it — nor loads dockerode or ssh2 (src/adapters/lazy.ts).
 export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
-  const docker = dockerClient();
+  let client: Promise<Docker> | undefined;
+  const dockerClient = () => (client ??= import('../adapters/docker/client.js').then((m) => m.dockerClient()));
+  const docker = lazyPort<DockerPort>(async () => {
+    const [{ dockerEngine }, c] = await Promise.all([import('../adapters/docker/engine.js'), dockerClient()]);
+    return dockerEngine(c);
+  }, {});
   const lb = lbHosts({ switchConfig: loaded.config.switch, resolvePath: (p) => configPath(loaded, p), log: out, env: process.env });
+  const images = lazyPort<ImagesPort, 'registry'>(async () => {
+    const [{ dockerImages }, { loadRegistryCredentials }, c] = await Promise.all([
+      import('../adapters/docker/images.js'), import('../adapters/docker/registry-auth.js'), dockerClient(),
+    ]);
+    return dockerImages(c, {
+      registry: loaded.config.registry?.host,
+      credentials: () => loadRegistryCredentials(loaded.config.registry!.host, process.env),
+      log: out,
+    });
+  }, { registry: loaded.config.registry?.host });
+  const containerSsh = lazyPort<ContainerSshPort>(async () => (await import('../adapters/container-ssh.js')).containerSsh({
+    user: loaded.config.exec.ssh.user,
+    keyFile: loaded.config.exec.ssh.keyFile === undefined ? undefined : configPath(loaded, loaded.config.exec.ssh.keyFile),
+    env: process.env,
+    log: out,
+  }), {});
   return {
     git: gitAt(configPath(loaded, loaded.config.build.context)),
-    docker: dockerEngine(docker),
+    docker,
     clock: systemClock,
     log: out,
     records: fileRecordStore(configPath(loaded, loaded.config.state.dir)),
@@ -32,22 +53,13 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
       config: loaded.config,
       configFile: loaded.path,
       resolvePath: (p) => configPath(loaded, p),
-      docker: dockerEngine(docker),
+      docker,
       clock: systemClock,
       log: out,
       env: process.env,
     }),
-    images: dockerImages(docker, {
-      registry: loaded.config.registry?.host,
-      credentials: () => loadRegistryCredentials(loaded.config.registry!.host, process.env),
-      log: out,
-    }),
-    containerSsh: containerSsh({
-      user: loaded.config.exec.ssh.user,
-      keyFile: loaded.config.exec.ssh.keyFile === undefined ? undefined : configPath(loaded, loaded.config.exec.ssh.keyFile),
-      env: process.env,
-      log: out,
-    }),
+    images,
+    containerSsh,
     lb,
     ...switchState({ config: loaded.config, lb, clock: systemClock }),
   };

@@ -4,7 +4,7 @@ import { resolveSwitchHosts } from '../../core/switch/hosts.js';
 import type { LbHost } from '../../ports/lb.js';
 import type { LbHosts } from '../../ports/lb-hosts.js';
 import type { Log } from '../../ports/log.js';
-import { sshLbHost } from '../ssh/lb-host.js';
+import { lazyPort } from '../lazy.js';
 import { localLbHost } from './local.js';
 
 // One LbHost per `switch.hosts` entry, named as the pure resolver names it (so plans, steps and
@@ -34,17 +34,19 @@ export function lbHosts(opts: LbHostsOptions): LbHosts {
       if (existing) return existing;
       const h = hosts().find((x) => x.name === name);
       if (!h) throw new Error(`no switch host named ${JSON.stringify(name)}`);
-      const host = h.ssh
-        ? sshLbHost({
+      const ssh = h.ssh;
+      const host: LbHost = ssh
+        // ssh2 loads with the first remote call, so local-only commands never pay for it.
+        ? lazyPort(() => import('../ssh/lb-host.js').then((m) => m.sshLbHost({
           name: h.name,
-          host: h.ssh.host,
-          port: h.ssh.port,
-          ...(h.ssh.user !== undefined ? { user: h.ssh.user } : {}),
-          ...(h.ssh.identityFile !== undefined ? { identityFile: path(h.ssh.identityFile) } : {}),
-          ...(h.ssh.knownHosts !== undefined ? { knownHostsFiles: [path(h.ssh.knownHosts)] } : {}),
+          host: ssh.host,
+          port: ssh.port,
+          ...(ssh.user !== undefined ? { user: ssh.user } : {}),
+          ...(ssh.identityFile !== undefined ? { identityFile: path(ssh.identityFile) } : {}),
+          ...(ssh.knownHosts !== undefined ? { knownHostsFiles: [path(ssh.knownHosts)] } : {}),
           ...(opts.log ? { log: opts.log } : {}),
           ...(opts.env ? { env: opts.env } : {}),
-        })
+        })), { name: h.name }, { idleNoOps: ['close'] })
         : localLbHost(h.name);
       built.set(name, host);
       return host;
