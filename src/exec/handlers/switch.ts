@@ -195,7 +195,8 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
         const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
         throw new StepFailedError('preview hostnames did not serve their environments; the previous preview file was restored', {
           code: 'preview.verify-failed',
-          details: [...failed.map((r) => `${r.p.host}: ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `serve ${shortSha(r.p.rev)}`}, last answered ${r.last}`), ...restored],
+          details: [...failed.map((r) => `${r.p.host}: GET ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `answer 2xx/3xx with header ${r.p.header} naming ${shortSha(r.p.rev)}`}; last answered ${r.last}`), ...restored],
+          hint: 'previews are verified on the path of switch.verify.url (set preview.verifyPath to use another one, e.g. /version)',
         });
       }
     } finally {
