@@ -7,7 +7,7 @@ import { revisionMatches } from '../../core/switch/decide.js';
 import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
 import type { LockOwner } from '../../ports/lock.js';
 import type { ExecContext } from '../context.js';
-import { applyFiles, restoreAll, type Previous } from './switch-apply.js';
+import { applyFiles, restoreAll, restoreSummary, type Previous } from './switch-apply.js';
 import type { HandlersFor } from './types.js';
 
 const previousKey = (stepId: string) => `${stepId}:previous`;
@@ -125,9 +125,10 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
         recorded.push(`could not record the switch back: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline; switched back`, {
+    const switchedBack = restored.notRestored.length || restored.notReloaded.length ? restoreSummary(restored) : 'switched back';
+    throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline; ${switchedBack}`, {
       code: 'switch.verify-failed',
-      details: [...failures, ...restored, ...back, ...recorded],
+      details: [...failures, ...restored.lines, ...back, ...recorded],
       hint: 'check the environment and the verify URL/header (switch.verify), then switch again',
     });
   },
@@ -193,9 +194,9 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
       const failed = results.filter((r) => !r.ok);
       if (failed.length) {
         const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
-        throw new StepFailedError('preview hostnames did not serve their environments; the previous preview file was restored', {
+        throw new StepFailedError(`preview hostnames did not serve their environments; ${restoreSummary(restored).replace('files were', 'preview file was')}`, {
           code: 'preview.verify-failed',
-          details: [...failed.map((r) => `${r.p.host}: GET ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `answer 2xx/3xx with header ${r.p.header} naming ${shortSha(r.p.rev)}`}; last answered ${r.last}`), ...restored],
+          details: [...failed.map((r) => `${r.p.host}: GET ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `answer 2xx/3xx with header ${r.p.header} naming ${shortSha(r.p.rev)}`}; last answered ${r.last}`), ...restored.lines],
           hint: 'previews are verified on the path of switch.verify.url (set preview.verifyPath to use another one, e.g. /version)',
         });
       }

@@ -125,6 +125,40 @@ describe('switch apply', () => {
     expect(s.hosts[0]!.runs.filter((r) => r.includes('reload'))).toHaveLength(2);
   });
 
+  it('nginx not running on the second host: its file is put back without claiming a failed restore', async () => {
+    // Every reload on lb2 fails (no master to signal); lb1 reloads fine.
+    const s = await scenario({ script: (argv, host) => (host.name === 'lb2' && argv.includes('reload') ? { exitCode: 1, stdout: '', stderr: 'nginx: [error] open() "/run/nginx.pid" failed (2: No such file or directory)' } : undefined) });
+    const before = s.hosts.map(bytes);
+    const err = (await s.run().then(() => undefined, (e: unknown) => e)) as { message: string; details: string[] };
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect(err.message).toMatch(/lb2 failed: reload .* exited 1; the previous files were restored$/);
+    const text = [err.message, ...err.details].join('\n');
+    expect(text).not.toMatch(/RESTORE FAILED|by hand/);
+    expect(err.details).toEqual(expect.arrayContaining([
+      'lb1: /lb/conf.d/backend.conf put back (byte-identical to before) and nginx reloaded',
+      'lb2: /lb/conf.d/backend.conf put back (byte-identical to before); nginx never loaded the new file, so it was not reloaded',
+    ]));
+    expect(s.hosts[1]!.runs.filter((r) => r.includes('reload'))).toHaveLength(1);
+  });
+
+  it('a reload that fails after a good restore says so, not that the restore failed', async () => {
+    let lb1Reloads = 0;
+    // lb1 reloads the new file, lb2 refuses, then lb1 cannot reload the restored one.
+    const s = await scenario({
+      script: (argv, host) => {
+        if (!argv.includes('reload')) return undefined;
+        if (host.name === 'lb2') return { exitCode: 1, stdout: '', stderr: 'reload refused' };
+        return ++lb1Reloads > 1 ? { exitCode: 1, stdout: '', stderr: 'nginx died' } : undefined;
+      },
+    });
+    const before = s.hosts.map(bytes);
+    const err = (await s.run().then(() => undefined, (e: unknown) => e)) as { message: string; details: string[] };
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect(err.message).toMatch(/the previous files were put back, but nginx could not be reloaded on lb1$/);
+    expect(err.details.join('\n')).not.toMatch(/RESTORE FAILED/);
+    expect(err.details).toEqual(expect.arrayContaining([expect.stringMatching(/^lb1: \/lb\/conf.d\/backend.conf put back \(byte-identical to before\), but reloading nginx failed: reload .* exited 1/)]));
+  });
+
   it('verification failure switches back on every host and records an auto-revert', async () => {
     const s = await scenario({ serve: (host) => (host === 'lb1' ? SHA_A : undefined) });
     const before = s.hosts.map(bytes);
