@@ -109,6 +109,14 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
     const { ok, results } = await probeAll(ctx, step.probes, step.revision);
     if (ok) return;
     const failures = results.filter((r) => !r.ok).map((r) => `${r.probe.host}: ${r.probe.url} last answered ${r.last}`);
+    if (step.repair) {
+      // The files named this revision before the run: there is nothing of this run's to undo.
+      throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline after nginx was reloaded; the upstream files still name it (as before this run) and nothing was recorded`, {
+        code: 'switch.verify-failed',
+        details: failures,
+        hint: `check the environment and switch.verify; \`deployer switch ${step.previous ? shortSha(step.previous) : '<rev>'}\` goes back to what the history says is live`,
+      });
+    }
     ctx.ports.log.warn(`verification of ${shortSha(step.revision)} failed; switching back`);
     const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
     const back: string[] = [];

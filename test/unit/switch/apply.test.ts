@@ -38,14 +38,16 @@ function memoryLock(held?: LockOwner): SwitchLockPort & { owner: LockOwner | und
 
 const TWO = '  hosts: [{ local: true, name: lb1 }, { local: true, name: lb2 }]';
 
-async function scenario(opts: { serve?: (host: string) => string | undefined; script?: FakeHost['script']; lock?: LockOwner } = {}) {
+async function scenario(opts: { serve?: (host: string) => string | undefined; script?: FakeHost['script']; lock?: LockOwner; fileRevision?: string } = {}) {
   const config = switchConfig(TWO, '{ url: "http://lb/", timeoutSeconds: 0.3 }');
   const envs = [env(SHA_A, [32000]), env(SHA_B, [32100])];
   const hosts = [new FakeHost('lb1'), new FakeHost('lb2')];
   const before = renderUpstream({ name: 'backend', app: 'web-app', revision: SHA_A, backends: envs[0]!.backends });
+  const fileRev = opts.fileRevision ?? SHA_A;
+  const initial = renderUpstream({ name: 'backend', app: 'web-app', revision: fileRev, backends: envs.find((e) => e.revision === fileRev)!.backends });
   for (const h of hosts) {
     h.put('/lb/nginx.conf', MAIN_CONF);
-    h.put('/lb/conf.d/backend.conf', before, { mode: 0o640, uid: 33, gid: 4 });
+    h.put('/lb/conf.d/backend.conf', initial, { mode: 0o640, uid: 33, gid: 4 });
     h.script = opts.script;
   }
   const lb = fakeHosts(...hosts);
@@ -166,6 +168,34 @@ describe('switch apply', () => {
     expect(s.hosts.map(bytes)).toEqual(before);
     expect(s.history.entries.at(-1)).toMatchObject({ action: 'auto-revert', from: SHA_B, to: SHA_A });
     expect(s.lock.events).toEqual(['acquire', 'release']);
+  });
+
+  it('re-running a switch killed after its rename reloads, verifies and records (not "already live")', async () => {
+    // The files name B, nginx (never reloaded) still serves A, the history says A.
+    const reloaded = new Set<string>();
+    const s = await scenario({
+      fileRevision: SHA_B,
+      script: (argv, host) => {
+        if (argv.includes('reload')) reloaded.add(host.name);
+        return undefined;
+      },
+      serve: (host) => (reloaded.has(host) ? SHA_B : SHA_A),
+    });
+    expect(s.plan.steps.map((x) => x.kind)).toEqual(['switch.lock', 'nginx.switch-upstream', 'switch.verify', 'switch.record']);
+    expect(s.plan.notes.join('\n')).toMatch(/already names b0b0b0b0b0b0, but the history says aaaaaaaaaaaa is live/);
+    const before = s.hosts.map(bytes);
+    await s.run();
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect([...reloaded].sort()).toEqual(['lb1', 'lb2']);
+    expect(s.history.entries.at(-1)).toMatchObject({ action: 'switch', from: SHA_A, to: SHA_B });
+  });
+
+  it('that re-run, when the target does not answer after the reload, says so and switches nothing back', async () => {
+    const s = await scenario({ fileRevision: SHA_B, serve: () => SHA_A });
+    const before = s.hosts.map(bytes);
+    await expect(s.run()).rejects.toMatchObject({ exitCode: 1, code: 'switch.verify-failed', message: expect.stringMatching(/still name it \(as before this run\) and nothing was recorded/) });
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect(s.history.entries).toHaveLength(1);
   });
 
   it('a held lock exits 3 and changes nothing', async () => {
