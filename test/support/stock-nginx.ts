@@ -15,7 +15,7 @@ export interface StockNginx extends Nginx {
   /** `switch.test` / `switch.reload` for this instance: plain `nginx -t` / `nginx -s reload` on its prefix. */
   testArgv: string[];
   reloadArgv: string[];
-  /** Files under the prefix exactly as nginx would read them (for "nothing else changed"). */
+  /** Names in a directory of the prefix (dot files included), sorted. */
   ls(rel: string): Promise<string[]>;
 }
 
