@@ -12,7 +12,8 @@ import type { SchedulerDeployStep } from '../core/steps/deploy.js';
 import type { DockerPort } from '../ports/docker.js';
 import type { GitPort } from '../ports/git.js';
 import type { SchedulerPort } from '../ports/scheduler.js';
-import { planPreview } from './environment-preview.js';
+import type { LbHosts } from '../ports/lb-hosts.js';
+import { planPreview, readPreviewed } from './environment-preview.js';
 
 export interface DeployFacts {
   revision: string;
@@ -26,6 +27,8 @@ export interface DeployFacts {
   environments: string[];
   /** docker scheduler: whether the image is on the engine (containers are created from local images). */
   imagePresent?: boolean;
+  /** Revisions with an entry in every host's preview file; absent when previews are not configured (or not read). */
+  previewed?: string[];
 }
 
 export interface DeployOptions {
@@ -35,17 +38,18 @@ export interface DeployOptions {
 }
 
 export async function gatherDeployFacts(
-  ports: { git: Pick<GitPort, 'resolve'>; scheduler: Pick<SchedulerPort, 'name' | 'about' | 'list'>; docker: Pick<DockerPort, 'imageInfo'> },
+  ports: { git: Pick<GitPort, 'resolve'>; scheduler: Pick<SchedulerPort, 'name' | 'about' | 'list'>; docker: Pick<DockerPort, 'imageInfo'>; lb?: Pick<LbHosts, 'get'> },
   config: Config,
   rev: string,
 ): Promise<DeployFacts> {
   requireDeployConfig(config);
   const revision = await ports.git.resolve(rev);
   const spec = deploySpec(config, revision);
-  const [about, envs, image] = await Promise.all([
+  const [about, envs, image, previewed] = await Promise.all([
     ports.scheduler.about(),
     ports.scheduler.list(config.app),
     ports.scheduler.name === 'docker' ? ports.docker.imageInfo(spec.image) : Promise.resolve(undefined),
+    ports.lb ? readPreviewed(ports.lb, config) : Promise.resolve(undefined),
   ]);
   const existing = envs.find((e) => e.revision === revision);
   return {
@@ -56,6 +60,7 @@ export async function gatherDeployFacts(
     ...(existing ? { existing } : {}),
     environments: envs.map((e) => e.revision),
     ...(ports.scheduler.name === 'docker' ? { imagePresent: image !== undefined } : {}),
+    ...(previewed ? { previewed } : {}),
   };
 }
 
@@ -108,7 +113,15 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     }
     const notes = [`environment ${environment} is already healthy (${e.healthy}/${e.wanted}): nothing to deploy`];
     if (e.wanted !== deploy.instances) notes.push(`it runs ${e.wanted} instances, deploy.instances says ${deploy.instances}; destroy and deploy again to change that`);
-    // A no-op stays a no-op: the preview entry was written when the environment was deployed.
+    // Deployed is not previewed: a run interrupted (or failed) during the preview update left the
+    // environment without its entry, and running deploy again is how that is finished.
+    if (facts.previewed && !facts.previewed.includes(facts.revision)) {
+      const preview = planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer');
+      if (preview.length) {
+        notes.push(`its preview entry is missing (an earlier deploy stopped before writing it): writing it now`);
+        return makePlan('deploy', subject, factsJson, preview, notes);
+      }
+    }
     return makePlan('deploy', subject, factsJson, [], notes);
   }
 

@@ -1,5 +1,7 @@
 import type { Config } from '../core/config/schema.js';
-import { planPreviewStep } from '../core/nginx/preview.js';
+import { parsePreview, planPreviewStep } from '../core/nginx/preview.js';
+import { resolveSwitchHosts } from '../core/switch/hosts.js';
+import type { LbHosts } from '../ports/lb-hosts.js';
 import type { Step } from '../core/steps/index.js';
 import { protectedByHistory } from '../core/switch/history.js';
 import type { HistoryPort } from '../ports/history.js';
@@ -23,4 +25,17 @@ export type Protected = ReturnType<typeof protectedByHistory>;
 /** Without a switch section nothing was ever switched, so nothing is live: pass undefined then. */
 export async function readProtected(history: Pick<HistoryPort, 'read'> | undefined): Promise<Protected> {
   return history ? protectedByHistory(await history.read()) : {};
+}
+
+/**
+ * The revisions every switch host's preview file has an entry for (a missing file has none), or
+ * undefined when previews are not configured. "Deployed" is not "previewed": a deploy interrupted
+ * or failed during the preview update leaves a healthy environment without its entry.
+ */
+export async function readPreviewed(lb: Pick<LbHosts, 'get'>, config: Config): Promise<string[] | undefined> {
+  if (!config.switch || !config.preview) return undefined;
+  const hosts = resolveSwitchHosts(config.switch).filter((h) => h.previewFile);
+  if (hosts.length === 0) return undefined;
+  const perHost = await Promise.all(hosts.map(async (h) => parsePreview((await lb.get(h.name).read(h.previewFile!))?.content.toString('utf8') ?? '')));
+  return perHost.reduce((all, revs) => all.filter((r) => revs.includes(r)));
 }

@@ -10,6 +10,7 @@ import type { HistoryEntry, HistoryPort } from '../ports/history.js';
 import type { LbHosts } from '../ports/lb-hosts.js';
 import type { LockState, SwitchLockPort } from '../ports/lock.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
+import { readPreviewed } from './environment-preview.js';
 import { gatherHostFiles, type HostFileFacts } from './switch.js';
 
 // `deployer status`: what is live (per the load balancers), every environment, the rollback target,
@@ -22,6 +23,8 @@ export interface StatusFacts {
   lock: LockState | undefined;
   lockLocation: string;
   now: Date;
+  /** Revisions with an entry in every preview file; absent when previews are not configured. */
+  previewed?: string[];
 }
 
 export async function gatherStatusFacts(
@@ -33,13 +36,14 @@ export async function gatherStatusFacts(
     // Environments only: without a switch section nothing is live through deployer.
     return { environments: await ports.scheduler.list(config.app), hosts: [], history: [], lock: undefined, lockLocation: '', now: ports.clock.now() };
   }
-  const [environments, hosts, history, lock] = await Promise.all([
+  const [environments, hosts, history, lock, previewed] = await Promise.all([
     ports.scheduler.list(config.app),
     gatherHostFiles(ports.lb, resolveSwitchHosts(sw), 'file'),
     ports.history.read(),
     ports.lock.inspect(),
+    readPreviewed(ports.lb, config),
   ]);
-  return { environments, hosts, history, lock, lockLocation: ports.lock.location, now: ports.clock.now() };
+  return { environments, hosts, history, lock, lockLocation: ports.lock.location, now: ports.clock.now(), ...(previewed ? { previewed } : {}) };
 }
 
 export interface EnvironmentStatus {
@@ -49,7 +53,10 @@ export interface EnvironmentStatus {
   image: string;
   instances: number;
   healthy: number;
+  /** Only when the preview file has the environment's entry (a URL that answers). */
   previewUrl: string | null;
+  /** false: previews are configured but the file has no entry for it (a deploy stopped before writing it). */
+  previewEntry: boolean | null;
   createdAt: string | null;
   ageSeconds: number | null;
   live: boolean;
@@ -83,7 +90,8 @@ export function computeStatus(config: Config, facts: StatusFacts): Status {
       image: e.image,
       instances: e.wanted,
       healthy: e.healthy,
-      previewUrl: config.preview ? previewUrl(config.preview, e.revision) : null,
+      previewUrl: config.preview && facts.previewed?.includes(e.revision) !== false ? previewUrl(config.preview, e.revision) : null,
+      previewEntry: facts.previewed ? facts.previewed.includes(e.revision) : null,
       createdAt: e.createdAt?.toISOString() ?? null,
       ageSeconds: e.createdAt ? Math.max(0, Math.round((facts.now.getTime() - e.createdAt.getTime()) / 1000)) : null,
       live: e.revision === live,
@@ -126,7 +134,7 @@ export function renderStatus(s: Status): string {
   if (s.environments.length === 0) lines.push('  (none)');
   for (const e of s.environments) {
     const tags = [e.live ? 'live' : '', e.rollbackTarget ? 'rollback target' : ''].filter(Boolean).join(', ');
-    lines.push(`  ${e.live ? '*' : ' '} ${e.sha12}  ${e.healthy}/${e.instances} healthy  age ${age(e.ageSeconds).padEnd(4)}  ${e.previewUrl ?? ''}${tags ? `  (${tags})` : ''}`);
+    lines.push(`  ${e.live ? '*' : ' '} ${e.sha12}  ${e.healthy}/${e.instances} healthy  age ${age(e.ageSeconds).padEnd(4)}  ${e.previewUrl ?? (e.previewEntry === false ? `no preview entry (\`deployer deploy ${e.sha12}\` writes it)` : '')}${tags ? `  (${tags})` : ''}`);
   }
   lines.push('hosts:');
   for (const h of s.hosts) lines.push(`  ${h.host}:${h.file}  ${h.exists ? (h.revision ? shortSha(h.revision) : 'unknown revision') : 'no file'}${h.exists && !h.matchesEnvironment ? '  (matches no environment)' : ''}`);

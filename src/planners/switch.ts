@@ -8,7 +8,7 @@ import { renderUpstream } from '../core/nginx/upstream.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { HostFileChange, SwitchStep } from '../core/steps/switch.js';
 import { checkDrift, checkEnvironment, checkForceOptions, checkTested, planHash, sha256Hex, type ForceOptions } from '../core/switch/decide.js';
-import { rollbackTarget } from '../core/switch/history.js';
+import { liveFromHistory, rollbackTarget } from '../core/switch/history.js';
 import { resolveSwitchHosts, stateLocation, type ResolvedHost } from '../core/switch/hosts.js';
 import { agreedRevision, disagreement, hostLive, type HostLive } from '../core/switch/live.js';
 import type { DockerPort } from '../ports/docker.js';
@@ -162,8 +162,14 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   const changes: HostFileChange[] = [];
   const testProblems: string[] = [];
   const detail: string[] = [];
+  // "Already live" means served and recorded, not "the file says so": a switch killed after its
+  // rename leaves the file naming the target while nginx (never reloaded) serves the old one and
+  // the history says the old one. Then every file is re-applied as it is (test, rename, reload),
+  // verified and recorded.
+  const recorded = liveFromHistory(facts.history);
+  const repair = recorded !== target && facts.hosts.every((h) => h.content === after);
   for (const h of facts.hosts) {
-    if (h.content === after) continue;
+    if (h.content === after && !repair) continue;
     const staged = stagedPath(h.path);
     const problem = testConfigProblem(h, staged);
     if (problem) testProblems.push(problem);
@@ -202,6 +208,10 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   if (changes.length === 0) {
     return makePlan(action, subject, factsJson, [], [...notes, `${sha12} is already live on ${hostNames.join(', ')}: nothing to change`]);
   }
+  if (repair) {
+    notes.push(`every upstream file already names ${sha12}, but the history says ${recorded ? shortSha(recorded) : 'nothing'} is live (an interrupted switch?): the files are re-applied unchanged and nginx reloaded, verified and recorded`);
+  }
+  const from = repair ? recorded : live;
 
   const verifyTimeout = Math.max(...facts.hosts.map((h) => h.host.verify.timeoutSeconds));
   const steps: SwitchStep[] = [
@@ -219,7 +229,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     {
       id: 'switch-upstream',
       kind: 'nginx.switch-upstream',
-      title: `nginx upstream ${sw.upstream} -> ${sha12} on ${changes.map((c) => c.host).join(', ')} (stage and test on every host, then rename and reload on every host; any failure restores all)`,
+      title: `nginx upstream ${sw.upstream} -> ${sha12} on ${changes.map((c) => c.host).join(', ')} (${repair ? 'unchanged file, ' : ''}stage and test on every host, then rename and reload on every host; any failure restores all)`,
       detail,
       revision: target,
       changes,
@@ -233,14 +243,15 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
       switchStep: 'switch-upstream',
       probes: facts.hosts.map((h) => ({ host: h.host.name, url: h.host.verify.url, header: h.host.verify.header, timeoutMs: h.host.verify.timeoutSeconds * 1000 })),
       revert: { by: facts.who, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
+      ...(repair ? { repair: true } : {}),
     },
     {
       id: 'record',
       kind: 'switch.record',
-      title: `record ${action} ${live ? shortSha(live) : '(none)'} -> ${sha12} in ${state.host}:${state.history}`,
+      title: `record ${action} ${from ? shortSha(from) : '(none)'} -> ${sha12} in ${state.host}:${state.history}`,
       host: state.host,
       path: state.history,
-      entry: { by: facts.who, action, from: live, to: target, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
+      entry: { by: facts.who, action, from, to: target, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
     },
   ];
   return makePlan(action, subject, factsJson, steps, notes);

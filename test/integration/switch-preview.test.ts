@@ -1,10 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { systemClock } from '../../src/adapters/clock.js';
-import { nodeHttp } from '../../src/adapters/http.js';
-import { lbHosts } from '../../src/adapters/lb/hosts.js';
-import { switchState } from '../../src/adapters/state/index.js';
 import { parseConfigText } from '../../src/core/config/parse.js';
 import type { Config } from '../../src/core/config/schema.js';
 import { planPreviewStep } from '../../src/core/nginx/preview.js';
@@ -12,7 +8,6 @@ import { makePlan } from '../../src/core/plan.js';
 import { execute } from '../../src/exec/executor.js';
 import { handlers } from '../../src/exec/handlers/index.js';
 import type { Ports } from '../../src/ports/index.js';
-import { silentLog } from '../../src/ports/log.js';
 import type { EnvironmentInfo } from '../../src/ports/scheduler.js';
 import { gatherSwitchFacts, planSwitch } from '../../src/planners/switch.js';
 import { httpGet } from '../support/http.js';
@@ -21,6 +16,7 @@ import { env, SHA_A, SHA_B, SHA_C } from '../support/switch-fakes.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
 import { nginxArgv, snapshot, startLbNginx } from '../support/switch-world.js';
 import { revisionBackends } from '../support/revision-backends.js';
+import { switchPorts } from '../support/switch-ports.js';
 
 // The preview file (one server block per environment, a 404 for every other name under the preview
 // domain) applied to a real nginx through the step deploy/destroy/gc append; and bad backends from
@@ -33,20 +29,7 @@ let tmp: TmpDir;
 let nginx: Nginx;
 let envs: EnvironmentInfo[] = [];
 
-function portsFor(config: Config): Ports {
-  const lb = lbHosts({ switchConfig: config.switch, resolvePath: (x) => x });
-  return {
-    lb,
-    ...switchState({ config, lb, clock: systemClock }),
-    scheduler: { name: 'docker', list: async () => envs, get: async (_a: string, r: string) => envs.find((e) => e.revision === r) } as unknown as Ports['scheduler'],
-    http: nodeHttp,
-    clock: systemClock,
-    log: silentLog,
-    docker: { imageInfo: async () => ({ id: 'sha256:x' }) } as unknown as Ports['docker'],
-    records: { get: async () => undefined, put: async () => {} },
-    git: { resolve: async (r: string) => r } as unknown as Ports['git'],
-  } as unknown as Ports;
-}
+const portsFor = (config: Config): Ports => switchPorts(config, () => envs);
 
 function configFor(n: Nginx, listen: string): Config {
   return parseConfigText(`

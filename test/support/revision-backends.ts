@@ -7,9 +7,10 @@ import { createServer, type Server } from 'node:http';
 export function revisionBackends() {
   const servers: Server[] = [];
   return {
-    async start(revision: string): Promise<number> {
-      const srv = createServer((_req, res) => {
-        res.setHeader('X-Revision', revision);
+    /** `onlyOn`: the header goes only on that path (an app whose `/` does not carry it). */
+    async start(revision: string, opts: { onlyOn?: string } = {}): Promise<number> {
+      const srv = createServer((req, res) => {
+        if (!opts.onlyOn || req.url === opts.onlyOn) res.setHeader('X-Revision', revision);
         res.end('ok\n');
       });
       servers.push(srv);

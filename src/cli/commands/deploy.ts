@@ -45,7 +45,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
             ? [
               deployed
                 ? `environment ${e.id} is healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler})`
-                : `environment ${e.id} was already healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler}); nothing deployed`,
+                : `environment ${e.id} was already healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler}); nothing deployed${plan.steps.length ? '; its missing preview entry was written' : ''}`,
               ...e.instances.map((i) => `  ${i.id}  ${i.backend ? `${i.backend.host}:${i.backend.port}` : '-'}  ${i.state}`),
             ]
             : [`environment ${environmentId(env.config, facts.revision)}: nothing deployed`];

@@ -130,6 +130,8 @@ export const deploySchema = z.strictObject({
 export const previewSchema = z.strictObject({
   domain: z.string().regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'should be a DNS name like preview.example.com'),
   listen: z.union([z.string().min(1), port.transform(String)]).default('80'),
+  /** Path (and query) a preview is verified on; default: that of the host's switch.verify.url. */
+  verifyPath: z.string().regex(/^\/[^\s#]*$/, 'should be a path starting with / (like /version)').optional(),
 });
 
 const verifyTarget = z.strictObject({

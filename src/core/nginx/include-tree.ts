@@ -73,13 +73,20 @@ export interface ConfFacts {
   dirs: Record<string, string[] | null>;
 }
 
-function expand(inc: Include, facts: ConfFacts): string[] | undefined {
+/**
+ * The files an include names. `live` is the file being written: a glob that would match it counts
+ * it even while it does not exist yet (a first deploy's preview file under Debian's conf.d/*.conf),
+ * since nginx will read it there once it is created.
+ */
+function expand(inc: Include, facts: ConfFacts, live?: string): string[] | undefined {
   if (!inc.glob) return [inc.target];
   const dir = posix.dirname(inc.target);
   const names = facts.dirs[dir];
   if (names === undefined) return undefined;
   const base = posix.basename(inc.target);
-  return (names ?? []).filter((n) => globMatch(base, n)).sort().map((n) => posix.join(dir, n));
+  const all = new Set(names ?? []);
+  if (live !== undefined && posix.dirname(live) === dir) all.add(posix.basename(live));
+  return [...all].filter((n) => globMatch(base, n)).sort().map((n) => posix.join(dir, n));
 }
 
 /** What must still be read to resolve the tree from `main` (empty when everything is known). */
@@ -136,7 +143,7 @@ export function shadowTree(main: string, live: string, staged: string, facts: Co
     let r = false;
     for (const inc of includesOf(path)) {
       if (inc.glob && GLOB.test(posix.dirname(inc.target))) continue;
-      for (const t of expand(inc, facts) ?? []) if (reach(t)) r = true;
+      for (const t of expand(inc, facts, live) ?? []) if (reach(t)) r = true;
     }
     reaches.set(path, r);
     return r;
@@ -154,7 +161,7 @@ export function shadowTree(main: string, live: string, staged: string, facts: Co
     if (!r || path === live) continue;
     let text = facts.files[path]!;
     for (const inc of [...includesOf(path)].reverse()) {
-      const targets = expand(inc, facts) ?? [];
+      const targets = expand(inc, facts, live) ?? [];
       if (!targets.some((t) => t === live || reaches.get(t))) continue;
       const arg = inc.glob ? targets.map(replacement) : [replacement(inc.target)];
       // A glob becomes one include per match; the statement keeps its place in the file.

@@ -58,6 +58,16 @@ export function previewProbeBase(listen: string, host: ResolvedHost): string {
   return `http://${target}:${port}/`;
 }
 
+/**
+ * The URL deployer GETs (with the preview hostname as Host) to see that a preview serves its
+ * revision: the same path as the switch's verification, since many apps send the revision header
+ * only there (`/version`), not on `/`; `preview.verifyPath` overrides it.
+ */
+export function previewProbeUrl(listen: string, host: ResolvedHost, verifyPath: string | undefined): string {
+  const u = new URL(host.verify.url);
+  return `${previewProbeBase(listen, host).replace(/\/$/, '')}${verifyPath ?? `${u.pathname}${u.search}`}`;
+}
+
 function upstreamName(app: string, revision: string): string {
   return `preview_${app.replace(/-/g, '_')}_${shortSha(revision)}`;
 }
@@ -153,7 +163,7 @@ export function planPreviewStep(
       staged: stagedPath(h.previewFile!),
       test: planTest(h.test, h.previewFile!, stagedPath(h.previewFile!)),
       reload: h.reload,
-      ...(/^unix:/.test(preview.listen) ? {} : { verifyUrl: previewProbeBase(preview.listen, h) }),
+      ...(/^unix:/.test(preview.listen) ? {} : { verifyUrl: previewProbeUrl(preview.listen, h, preview.verifyPath) }),
     })),
     lock: { host: state.host, path: state.lock, who },
     verifyTimeoutMs: sw.verify.timeoutSeconds * 1000,

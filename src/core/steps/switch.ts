@@ -52,6 +52,11 @@ export interface SwitchVerifyStep extends StepBase {
   probes: VerifyProbe[];
   /** Recorded as an `auto-revert` entry when verification fails and the switch is undone. */
   revert: Omit<HistoryEntry, 'at' | 'action' | 'from' | 'to'>;
+  /**
+   * The files already named `revision` before this run (a switch killed after its rename): the run
+   * only reloads, verifies and records, so a failure has nothing of its own to switch back.
+   */
+  repair?: boolean;
 }
 
 /** Append the switch to the history beside the lock. */

@@ -37,11 +37,21 @@ export function checkEnvironment(env: EnvironmentInfo | undefined, revision: str
       },
     );
   }
+  const instanceLines = () => env.instances.map((i) => `${i.id}: ${i.state}${i.backend ? ` ${i.backend.host}:${i.backend.port}` : ' (no host:port)'}${i.lastHealth ? ` — ${i.lastHealth}` : ''}`);
+  if (env.wanted > 0 && env.healthy >= env.wanted && env.backends.length < env.wanted) {
+    // Healthy, yet not addressable: the scheduler reports no usable host port (e.g. port 0).
+    const without = env.instances.filter((i) => i.state === 'healthy' && !i.backend).length;
+    throw new PreconditionError(`environment ${sha12} has ${env.healthy}/${env.wanted} healthy instances, but ${without} of them report${without === 1 ? 's' : ''} no host and port nginx could proxy to (port 0 or none)`, {
+      code: 'backend.missing',
+      details: instanceLines(),
+      hint: 'check the scheduler\'s port mappings (Marathon task ports, Docker published ports); nothing was written',
+    });
+  }
   const complete = env.healthy >= env.wanted && env.backends.length >= env.wanted && env.wanted > 0;
   if (!complete) {
     throw new PreconditionError(`environment ${sha12} is not fully healthy (${env.healthy}/${env.wanted} instances healthy)`, {
       code: 'environment.unhealthy',
-      details: env.instances.map((i) => `${i.id}: ${i.state}${i.backend ? ` ${i.backend.host}:${i.backend.port}` : ''}${i.lastHealth ? ` — ${i.lastHealth}` : ''}`),
+      details: instanceLines(),
       hint: `wait for it to become healthy (\`deployer status\`), or redeploy: \`deployer destroy ${sha12}\` then \`deployer deploy ${sha12}\``,
     });
   }

@@ -34,6 +34,11 @@ export interface Previous {
   reload: string[];
   /** undefined: the file did not exist (a restore removes it). */
   state: FileState | undefined;
+  /**
+   * false: the new file was renamed into place but nginx never loaded it (its reload failed, so the
+   * master kept the previous configuration): putting the bytes back is the whole undo, no reload.
+   */
+  reloaded?: boolean;
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -85,23 +90,57 @@ async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
   }
 }
 
-/** Puts the previous bytes back (or removes a file that did not exist) and reloads, on each host. */
-export async function restoreAll(lb: Pick<LbHosts, 'get'>, previous: readonly Previous[], log: Log): Promise<string[]> {
-  const outcome: string[] = [];
+export interface RestoreOutcome {
+  /** One line per host (and the output of what failed), for the error's details. */
+  lines: string[];
+  /** Hosts whose file could not be put back (these need a person). */
+  notRestored: string[];
+  /** Hosts whose file was put back but whose nginx could not be reloaded with it. */
+  notReloaded: string[];
+}
+
+/**
+ * Puts the previous bytes back (or removes a file that did not exist) on each host, and reloads
+ * where nginx had loaded the new file. Each line says exactly what happened: the file and the
+ * reload are reported apart, so a byte-identical file is never called a failed restore.
+ */
+export async function restoreAll(lb: Pick<LbHosts, 'get'>, previous: readonly Previous[], log: Log): Promise<RestoreOutcome> {
+  const out: RestoreOutcome = { lines: [], notRestored: [], notReloaded: [] };
   for (const p of previous) {
     const host = lb.get(p.host);
+    const back = p.state ? 'put back (byte-identical to before)' : 'removed again (it did not exist before)';
     try {
       if (p.state) await host.writeAtomic(p.path, p.state.content, p.state);
       else await host.remove(p.path);
-      await runChecked(host, p.reload, 'reload');
-      outcome.push(`${p.host}: ${p.path} restored and nginx reloaded`);
     } catch (e) {
       const f = asHostFailure(p.host, e);
       log.warn(`restoring ${p.host}:${p.path} failed: ${f.reason}`);
-      outcome.push(`${p.host}: RESTORE FAILED for ${p.path}: ${f.reason} — fix this host by hand`, ...f.output);
+      out.notRestored.push(p.host);
+      out.lines.push(`${p.host}: RESTORE FAILED for ${p.path}: ${f.reason} — it still holds the new file; fix this host by hand`, ...f.output);
+      continue;
+    }
+    if (p.reloaded === false) {
+      out.lines.push(`${p.host}: ${p.path} ${back}; nginx never loaded the new file, so it was not reloaded`);
+      continue;
+    }
+    try {
+      await runChecked(host, p.reload, 'reload');
+      out.lines.push(`${p.host}: ${p.path} ${back} and nginx reloaded`);
+    } catch (e) {
+      const f = asHostFailure(p.host, e);
+      log.warn(`reloading ${p.host} after restoring ${p.path} failed: ${f.reason}`);
+      out.notReloaded.push(p.host);
+      out.lines.push(`${p.host}: ${p.path} ${back}, but reloading nginx failed: ${f.reason} — nginx keeps the new configuration until it is reloaded`, ...f.output);
     }
   }
-  return outcome;
+  return out;
+}
+
+/** The end of a failure headline: what the restore achieved, in one clause. */
+export function restoreSummary(r: RestoreOutcome): string {
+  if (r.notRestored.length) return `restoring the previous files FAILED on ${r.notRestored.join(', ')}`;
+  if (r.notReloaded.length) return `the previous files were put back, but nginx could not be reloaded on ${r.notReloaded.join(', ')}`;
+  return 'the previous files were restored';
 }
 
 export interface ApplyResult {
@@ -163,11 +202,13 @@ export async function applyFiles(
   try {
     for (const item of items) {
       const host = lb.get(item.host);
-      touched.push(previous.find((p) => p.host === item.host && p.path === item.path)!);
+      touched.push({ ...previous.find((p) => p.host === item.host && p.path === item.path)! });
       log.progress(`${item.host}: rename into place and reload`);
       try {
         await host.rename(item.staged, item.path);
+        touched.at(-1)!.reloaded = false;
         await runChecked(host, item.reload, 'reload');
+        touched.at(-1)!.reloaded = true;
       } catch (e) {
         throw asHostFailure(item.host, e);
       }
@@ -175,11 +216,13 @@ export async function applyFiles(
     if (opts.signal.aborted) throw new HostFailure(items.at(-1)!.host, 'interrupted');
   } catch (e) {
     const f = asHostFailure('?', e);
+    // A rename that failed left the live file untouched: nothing to put back there.
+    if (touched.at(-1)?.reloaded === undefined) touched.pop();
     const restored = await restoreAll(lb, touched, log);
     for (const item of items) await lb.get(item.host).remove(item.staged).catch(() => {});
-    throw new StepFailedError(`${opts.what}: ${f.host} failed: ${f.reason}; the previous files were restored`, {
+    throw new StepFailedError(`${opts.what}: ${f.host} failed: ${f.reason}; ${restoreSummary(restored)}`, {
       code: 'nginx.apply-failed',
-      details: [...f.output, ...restored],
+      details: [...f.output, ...restored.lines],
       hint: 'fix the cause shown above and run the command again',
       cause: e,
     });

@@ -1,13 +1,13 @@
-import { LockHeldError, PreconditionError, StepFailedError } from '../../core/errors.js';
+import { DeployerError, LockHeldError, PreconditionError, StepFailedError } from '../../core/errors.js';
 import { shortSha } from '../../core/image-ref.js';
 import { renderPreview, previewHostname, type PreviewEntry } from '../../core/nginx/preview.js';
 import { backendProblems } from '../../core/nginx/validate.js';
-import type { SwitchStep, VerifyProbe } from '../../core/steps/switch.js';
+import type { PreviewUpdateStep, SwitchStep, VerifyProbe } from '../../core/steps/switch.js';
 import { revisionMatches } from '../../core/switch/decide.js';
 import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
 import type { LockOwner } from '../../ports/lock.js';
 import type { ExecContext } from '../context.js';
-import { applyFiles, restoreAll, type Previous } from './switch-apply.js';
+import { applyFiles, restoreAll, restoreSummary, type Previous } from './switch-apply.js';
 import type { HandlersFor } from './types.js';
 
 const previousKey = (stepId: string) => `${stepId}:previous`;
@@ -109,6 +109,14 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
     const { ok, results } = await probeAll(ctx, step.probes, step.revision);
     if (ok) return;
     const failures = results.filter((r) => !r.ok).map((r) => `${r.probe.host}: ${r.probe.url} last answered ${r.last}`);
+    if (step.repair) {
+      // The files named this revision before the run: there is nothing of this run's to undo.
+      throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline after nginx was reloaded; the upstream files still name it (as before this run) and nothing was recorded`, {
+        code: 'switch.verify-failed',
+        details: failures,
+        hint: `check the environment and switch.verify; \`deployer switch ${step.previous ? shortSha(step.previous) : '<rev>'}\` goes back to what the history says is live`,
+      });
+    }
     ctx.ports.log.warn(`verification of ${shortSha(step.revision)} failed; switching back`);
     const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
     const back: string[] = [];
@@ -125,9 +133,10 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
         recorded.push(`could not record the switch back: ${e instanceof Error ? e.message : String(e)}`);
       }
     }
-    throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline; switched back`, {
+    const switchedBack = restored.notRestored.length || restored.notReloaded.length ? restoreSummary(restored) : 'switched back';
+    throw new StepFailedError(`verification failed: ${shortSha(step.revision)} was not served within the deadline; ${switchedBack}`, {
       code: 'switch.verify-failed',
-      details: [...failures, ...restored, ...back, ...recorded],
+      details: [...failures, ...restored.lines, ...back, ...recorded],
       hint: 'check the environment and the verify URL/header (switch.verify), then switch again',
     });
   },
@@ -159,47 +168,59 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
     closeHostsAtEnd(ctx);
     const owner = await acquireOrExplain(ctx, { who: step.lock.who, revision: step.add[0] ?? step.remove[0] ?? 'preview', command: 'preview' }, 120_000);
     try {
-      const envs = await ctx.ports.scheduler.list(step.app);
-      const entries: PreviewEntry[] = [];
-      for (const env of envs) {
-        if (step.remove.includes(env.revision) || env.backends.length === 0) continue;
-        const problems = backendProblems(env.backends);
-        if (problems.length === 0) {
-          entries.push({ revision: env.revision, backends: env.backends });
-        } else if (step.add.includes(env.revision)) {
-          throw new PreconditionError(`environment ${shortSha(env.revision)} reports backends that cannot go into an nginx file`, { code: 'backend.invalid', details: problems });
-        } else {
-          ctx.ports.log.warn(`preview: leaving out environment ${shortSha(env.revision)}: ${problems.join('; ')}`);
-        }
+      await updatePreview(step, ctx);
+    } catch (e) {
+      // The environment stays deployed (healthy, running): say so, and how to finish or undo.
+      if (e instanceof DeployerError && step.add.length) {
+        e.details.push(...step.add.map((r) => `environment ${shortSha(r)} is deployed and running, but ${previewHostname(step.domain, r)} has no preview entry: fix the cause, then \`deployer deploy ${shortSha(r)}\` writes it (or \`deployer destroy ${shortSha(r)}\` removes the environment)`));
       }
-      const missing = step.add.filter((r) => !entries.some((e) => e.revision === r));
-      if (missing.length) {
-        throw new StepFailedError(`preview: no healthy backends for ${missing.map(shortSha).join(', ')}`, { code: 'preview.no-backends' });
-      }
-      const text = renderPreview({ app: step.app, domain: step.domain, listen: step.listen }, entries);
-      const items = [];
-      for (const h of step.hosts) {
-        const current = await ctx.ports.lb.get(h.host).read(h.path);
-        if (current?.content.toString('utf8') !== text) items.push({ ...h, after: text });
-      }
-      if (items.length === 0) return;
-      const { previous } = await applyFiles(ctx.ports.lb, items, { what: 'preview update', log: ctx.ports.log, signal: ctx.signal });
-      // Added hostnames must serve their revision; removed ones must answer 404 (not production).
-      const probes = [...step.add.map((rev) => ({ rev, gone: false })), ...step.remove.map((rev) => ({ rev, gone: true }))].flatMap(({ rev, gone }) =>
-        step.hosts.filter((h) => h.verifyUrl).map((h) => ({
-          host: h.host, url: h.verifyUrl!, header: step.header, timeoutMs: step.verifyTimeoutMs, hostHeader: previewHostname(step.domain, rev), rev, gone,
-        })));
-      const results = await Promise.all(probes.map(async (p) => ({ p, ...(await probeUntil(ctx, p, p.rev, p.gone ? (status) => status === 404 : undefined)) })));
-      const failed = results.filter((r) => !r.ok);
-      if (failed.length) {
-        const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
-        throw new StepFailedError('preview hostnames did not serve their environments; the previous preview file was restored', {
-          code: 'preview.verify-failed',
-          details: [...failed.map((r) => `${r.p.host}: ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `serve ${shortSha(r.p.rev)}`}, last answered ${r.last}`), ...restored],
-        });
-      }
+      throw e;
     } finally {
       await ctx.ports.lock.release(owner);
     }
   },
 };
+
+/** Rewrites the preview file from the scheduler's view, then verifies added and removed hostnames. */
+async function updatePreview(step: PreviewUpdateStep, ctx: ExecContext): Promise<void> {
+  const envs = await ctx.ports.scheduler.list(step.app);
+  const entries: PreviewEntry[] = [];
+  for (const env of envs) {
+    if (step.remove.includes(env.revision) || env.backends.length === 0) continue;
+    const problems = backendProblems(env.backends);
+    if (problems.length === 0) {
+      entries.push({ revision: env.revision, backends: env.backends });
+    } else if (step.add.includes(env.revision)) {
+      throw new PreconditionError(`environment ${shortSha(env.revision)} reports backends that cannot go into an nginx file`, { code: 'backend.invalid', details: problems });
+    } else {
+      ctx.ports.log.warn(`preview: leaving out environment ${shortSha(env.revision)}: ${problems.join('; ')}`);
+    }
+  }
+  const missing = step.add.filter((r) => !entries.some((e) => e.revision === r));
+  if (missing.length) {
+    throw new StepFailedError(`preview: no healthy backends for ${missing.map(shortSha).join(', ')}`, { code: 'preview.no-backends' });
+  }
+  const text = renderPreview({ app: step.app, domain: step.domain, listen: step.listen }, entries);
+  const items = [];
+  for (const h of step.hosts) {
+    const current = await ctx.ports.lb.get(h.host).read(h.path);
+    if (current?.content.toString('utf8') !== text) items.push({ ...h, after: text });
+  }
+  if (items.length === 0) return;
+  const { previous } = await applyFiles(ctx.ports.lb, items, { what: 'preview update', log: ctx.ports.log, signal: ctx.signal });
+  // Added hostnames must serve their revision; removed ones must answer 404 (not production).
+  const probes = [...step.add.map((rev) => ({ rev, gone: false })), ...step.remove.map((rev) => ({ rev, gone: true }))].flatMap(({ rev, gone }) =>
+    step.hosts.filter((h) => h.verifyUrl).map((h) => ({
+      host: h.host, url: h.verifyUrl!, header: step.header, timeoutMs: step.verifyTimeoutMs, hostHeader: previewHostname(step.domain, rev), rev, gone,
+    })));
+  const results = await Promise.all(probes.map(async (p) => ({ p, ...(await probeUntil(ctx, p, p.rev, p.gone ? (status) => status === 404 : undefined)) })));
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) {
+    const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
+    throw new StepFailedError(`preview hostnames did not serve their environments; ${restoreSummary(restored).replace('files were', 'preview file was')}`, {
+      code: 'preview.verify-failed',
+      details: [...failed.map((r) => `${r.p.host}: GET ${r.p.url} with Host ${r.p.hostHeader} should ${r.p.gone ? 'answer 404' : `answer 2xx/3xx with header ${r.p.header} naming ${shortSha(r.p.rev)}`}; last answered ${r.last}`), ...restored.lines],
+      hint: 'previews are verified on the path of switch.verify.url (set preview.verifyPath to use another one, e.g. /version)',
+    });
+  }
+}

@@ -171,6 +171,20 @@ switch:
     expect(plan.facts).toMatchObject({ previewUrl: 'http://aaaaaaaaaaaa.preview.test:8080/' });
   });
 
+  it('a healthy environment without its preview entry (an interrupted deploy) gets the entry written', async () => {
+    const config = withPreview();
+    const previewFile = (text: string | undefined) => ({ get: () => ({ read: async () => (text === undefined ? undefined : { content: Buffer.from(text) }) }) }) as never;
+    const gather = (lb: unknown) => gatherDeployFacts({ git: fakeGit, scheduler: fakeScheduler('docker', [env(A)]), docker: present, lb: lb as never }, config, A);
+    for (const file of [undefined, '# catch-all only\n', `# revision ${B}\n`]) {
+      const plan = planDeploy(config, await gather(previewFile(file)), { keepFailed: false });
+      expect(plan.steps.map((s) => s.kind)).toEqual(['nginx.update-preview']);
+      expect(plan.steps[0]).toMatchObject({ add: [A], remove: [] });
+      expect(plan.notes.join('\n')).toMatch(/preview entry is missing/);
+    }
+    // With its entry in place, a re-run is a no-op.
+    expect(planDeploy(config, await gather(previewFile(`# revision ${A}\n`)), { keepFailed: false }).steps).toEqual([]);
+  });
+
   it('destroy and gc take the hostnames away before the environments', async () => {
     const config = withPreview();
     const destroy = planDestroy(config, await gatherDestroyFacts({ git: fakeGit, scheduler: fakeScheduler('docker', [env(A), env(B)]) }, config, A));

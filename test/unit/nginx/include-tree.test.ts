@@ -70,6 +70,25 @@ describe('shadowTree', () => {
     });
   });
 
+  it("a glob reaches the live file before it exists (a first deploy's conf.d/app-preview.conf)", () => {
+    const live = '/etc/nginx/conf.d/app-preview.conf';
+    const facts = resolve(
+      { [MAIN]: 'include /etc/nginx/modules-enabled/*.conf;\nhttp {\n  include /etc/nginx/conf.d/*.conf;\n}\n', '/etc/nginx/conf.d/backend.conf': '' },
+      { '/etc/nginx/conf.d': ['backend.conf'], '/etc/nginx/modules-enabled': [] },
+    );
+    expect(shadowTree(MAIN, live, stagedPath(live), facts)).toEqual({
+      ok: true,
+      root: '/etc/nginx/.nginx.conf.deployer-test',
+      files: [{
+        path: '/etc/nginx/.nginx.conf.deployer-test',
+        of: MAIN,
+        text: `include /etc/nginx/modules-enabled/*.conf;\nhttp {\n  include ${stagedPath(live)}; include /etc/nginx/conf.d/backend.conf;\n}\n`,
+      }],
+    });
+    // A name the glob would not pick up is still refused.
+    expect(shadowTree(MAIN, '/etc/nginx/conf.d/preview.txt', stagedPath('/etc/nginx/conf.d/preview.txt'), facts)).toMatchObject({ ok: false });
+  });
+
   it('a nested include (sites-enabled/app includes the file): the path to it is shadowed', () => {
     const live = '/etc/nginx/backend.conf';
     const facts: ConfFacts = {

@@ -6,17 +6,17 @@ import { resolveSwitchHosts } from '../../../src/core/switch/hosts.js';
 const A = 'a'.repeat(40);
 const B = '3f2a9c1e0b7d'.padEnd(40, '0');
 
-function config(extra = '') {
+function config(extra = '', verifyUrl = 'http://127.0.0.1/', previewExtra = '') {
   return parseConfigText(`
 app: web-app
 images: { full: team/full, delta: team/delta }
 build: { appDir: /app }
-preview: { domain: preview.example.com, listen: "127.0.0.1:8080" }
+preview: { domain: preview.example.com, listen: "127.0.0.1:8080"${previewExtra} }
 switch:
   upstream: backend
   file: /etc/nginx/conf.d/backend.conf
   previewFile: /etc/nginx/conf.d/preview.conf
-  verify: { url: "http://127.0.0.1/" }
+  verify: { url: "${verifyUrl}" }
 ${extra}`, 'deployer.yaml');
 }
 
@@ -75,5 +75,13 @@ describe('planPreviewStep', () => {
       hosts: [{ host: 'local', path: '/etc/nginx/conf.d/preview.conf', staged: '/etc/nginx/conf.d/.preview.conf.deployer-staged', verifyUrl: 'http://127.0.0.1:8080/' }],
     });
     expect(step.detail![0]).toContain('http://3f2a9c1e0b7d.preview.example.com:8080/');
+  });
+  it('verifies previews on the path of switch.verify.url, or on preview.verifyPath', () => {
+    // An app that sends the revision header only on /version answers / without it.
+    const onVersion = planPreviewStep(config('', 'http://127.0.0.1/version?full=1'), { add: [B] })!;
+    expect(onVersion.hosts[0]!.verifyUrl).toBe('http://127.0.0.1:8080/version?full=1');
+    const own = planPreviewStep(config('', 'http://127.0.0.1/version', ', verifyPath: /cgi-bin/rev'), { add: [B] })!;
+    expect(own.hosts[0]!.verifyUrl).toBe('http://127.0.0.1:8080/cgi-bin/rev');
+    expect(() => config('', 'http://127.0.0.1/', ', verifyPath: version')).toThrow(expect.objectContaining({ problems: [expect.objectContaining({ path: 'preview/verifyPath' })] }));
   });
 });

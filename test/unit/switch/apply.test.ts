@@ -38,14 +38,16 @@ function memoryLock(held?: LockOwner): SwitchLockPort & { owner: LockOwner | und
 
 const TWO = '  hosts: [{ local: true, name: lb1 }, { local: true, name: lb2 }]';
 
-async function scenario(opts: { serve?: (host: string) => string | undefined; script?: FakeHost['script']; lock?: LockOwner } = {}) {
+async function scenario(opts: { serve?: (host: string) => string | undefined; script?: FakeHost['script']; lock?: LockOwner; fileRevision?: string } = {}) {
   const config = switchConfig(TWO, '{ url: "http://lb/", timeoutSeconds: 0.3 }');
   const envs = [env(SHA_A, [32000]), env(SHA_B, [32100])];
   const hosts = [new FakeHost('lb1'), new FakeHost('lb2')];
   const before = renderUpstream({ name: 'backend', app: 'web-app', revision: SHA_A, backends: envs[0]!.backends });
+  const fileRev = opts.fileRevision ?? SHA_A;
+  const initial = renderUpstream({ name: 'backend', app: 'web-app', revision: fileRev, backends: envs.find((e) => e.revision === fileRev)!.backends });
   for (const h of hosts) {
     h.put('/lb/nginx.conf', MAIN_CONF);
-    h.put('/lb/conf.d/backend.conf', before, { mode: 0o640, uid: 33, gid: 4 });
+    h.put('/lb/conf.d/backend.conf', initial, { mode: 0o640, uid: 33, gid: 4 });
     h.script = opts.script;
   }
   const lb = fakeHosts(...hosts);
@@ -125,6 +127,40 @@ describe('switch apply', () => {
     expect(s.hosts[0]!.runs.filter((r) => r.includes('reload'))).toHaveLength(2);
   });
 
+  it('nginx not running on the second host: its file is put back without claiming a failed restore', async () => {
+    // Every reload on lb2 fails (no master to signal); lb1 reloads fine.
+    const s = await scenario({ script: (argv, host) => (host.name === 'lb2' && argv.includes('reload') ? { exitCode: 1, stdout: '', stderr: 'nginx: [error] open() "/run/nginx.pid" failed (2: No such file or directory)' } : undefined) });
+    const before = s.hosts.map(bytes);
+    const err = (await s.run().then(() => undefined, (e: unknown) => e)) as { message: string; details: string[] };
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect(err.message).toMatch(/lb2 failed: reload .* exited 1; the previous files were restored$/);
+    const text = [err.message, ...err.details].join('\n');
+    expect(text).not.toMatch(/RESTORE FAILED|by hand/);
+    expect(err.details).toEqual(expect.arrayContaining([
+      'lb1: /lb/conf.d/backend.conf put back (byte-identical to before) and nginx reloaded',
+      'lb2: /lb/conf.d/backend.conf put back (byte-identical to before); nginx never loaded the new file, so it was not reloaded',
+    ]));
+    expect(s.hosts[1]!.runs.filter((r) => r.includes('reload'))).toHaveLength(1);
+  });
+
+  it('a reload that fails after a good restore says so, not that the restore failed', async () => {
+    let lb1Reloads = 0;
+    // lb1 reloads the new file, lb2 refuses, then lb1 cannot reload the restored one.
+    const s = await scenario({
+      script: (argv, host) => {
+        if (!argv.includes('reload')) return undefined;
+        if (host.name === 'lb2') return { exitCode: 1, stdout: '', stderr: 'reload refused' };
+        return ++lb1Reloads > 1 ? { exitCode: 1, stdout: '', stderr: 'nginx died' } : undefined;
+      },
+    });
+    const before = s.hosts.map(bytes);
+    const err = (await s.run().then(() => undefined, (e: unknown) => e)) as { message: string; details: string[] };
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect(err.message).toMatch(/the previous files were put back, but nginx could not be reloaded on lb1$/);
+    expect(err.details.join('\n')).not.toMatch(/RESTORE FAILED/);
+    expect(err.details).toEqual(expect.arrayContaining([expect.stringMatching(/^lb1: \/lb\/conf.d\/backend.conf put back \(byte-identical to before\), but reloading nginx failed: reload .* exited 1/)]));
+  });
+
   it('verification failure switches back on every host and records an auto-revert', async () => {
     const s = await scenario({ serve: (host) => (host === 'lb1' ? SHA_A : undefined) });
     const before = s.hosts.map(bytes);
@@ -132,6 +168,34 @@ describe('switch apply', () => {
     expect(s.hosts.map(bytes)).toEqual(before);
     expect(s.history.entries.at(-1)).toMatchObject({ action: 'auto-revert', from: SHA_B, to: SHA_A });
     expect(s.lock.events).toEqual(['acquire', 'release']);
+  });
+
+  it('re-running a switch killed after its rename reloads, verifies and records (not "already live")', async () => {
+    // The files name B, nginx (never reloaded) still serves A, the history says A.
+    const reloaded = new Set<string>();
+    const s = await scenario({
+      fileRevision: SHA_B,
+      script: (argv, host) => {
+        if (argv.includes('reload')) reloaded.add(host.name);
+        return undefined;
+      },
+      serve: (host) => (reloaded.has(host) ? SHA_B : SHA_A),
+    });
+    expect(s.plan.steps.map((x) => x.kind)).toEqual(['switch.lock', 'nginx.switch-upstream', 'switch.verify', 'switch.record']);
+    expect(s.plan.notes.join('\n')).toMatch(/already names b0b0b0b0b0b0, but the history says aaaaaaaaaaaa is live/);
+    const before = s.hosts.map(bytes);
+    await s.run();
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect([...reloaded].sort()).toEqual(['lb1', 'lb2']);
+    expect(s.history.entries.at(-1)).toMatchObject({ action: 'switch', from: SHA_A, to: SHA_B });
+  });
+
+  it('that re-run, when the target does not answer after the reload, says so and switches nothing back', async () => {
+    const s = await scenario({ fileRevision: SHA_B, serve: () => SHA_A });
+    const before = s.hosts.map(bytes);
+    await expect(s.run()).rejects.toMatchObject({ exitCode: 1, code: 'switch.verify-failed', message: expect.stringMatching(/still name it \(as before this run\) and nothing was recorded/) });
+    expect(s.hosts.map(bytes)).toEqual(before);
+    expect(s.history.entries).toHaveLength(1);
   });
 
   it('a held lock exits 3 and changes nothing', async () => {

@@ -94,6 +94,13 @@ describe('status', () => {
     expect(renderStatus(s)).toContain('drift:           none');
   });
 
+  it('gives a preview URL only to environments the preview file has an entry for', () => {
+    const s = computeStatus(config, { ...facts(file(SHA_B, 32100), file(SHA_B, 32100)), previewed: [SHA_B] });
+    expect(s.environments[0]).toMatchObject({ revision: SHA_B, previewUrl: 'http://b0b0b0b0b0b0.p.example.com:8080/', previewEntry: true });
+    expect(s.environments[1]).toMatchObject({ revision: SHA_A, previewUrl: null, previewEntry: false });
+    expect(renderStatus(s)).toMatch(/aaaaaaaaaaaa .*no preview entry \(`deployer deploy aaaaaaaaaaaa` writes it\)/);
+  });
+
   it('reports drift: hosts disagreeing, and a file matching no environment', () => {
     const s = computeStatus(config, facts(file(SHA_B, 32100), file(SHA_B, 39999)));
     expect(s.live).toBeNull();

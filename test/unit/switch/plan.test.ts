@@ -92,6 +92,18 @@ describe('planSwitch', () => {
     await expect(planFor(s, SHA_B)).rejects.toMatchObject({ exitCode: 4, code: 'environment.unhealthy', details: expect.arrayContaining(['i1: unhealthy 127.0.0.1:32101 — HTTP 500']) });
   });
 
+  it('says healthy instances without a usable port (port 0) are the problem, not health', async () => {
+    // Marathon tasks with ports [0]: healthy, but no backend can be made of them.
+    const e = env(SHA_B, [32100, 32101]);
+    e.instances = e.instances.map(({ backend: _b, ...i }) => i);
+    e.backends = [];
+    const s = setup({ envs: [env(SHA_A, [32000]), e] });
+    const err = (await planFor(s, SHA_B).then(() => undefined, (x: unknown) => x)) as { message: string };
+    expect(err).toMatchObject({ exitCode: 4, code: 'backend.missing', details: ['i0: healthy (no host:port)', 'i1: healthy (no host:port)'] });
+    expect(err.message).toBe('environment b0b0b0b0b0b0 has 2/2 healthy instances, but 2 of them report no host and port nginx could proxy to (port 0 or none)');
+    expect(err.message).not.toMatch(/not fully healthy/);
+  });
+
   it.each([
     [{ host: '127.0.0.1;', port: 80 }],
     [{ host: '127.0.0.1\n}', port: 80 }],
