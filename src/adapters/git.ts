@@ -10,13 +10,30 @@ const SHA_RE = /^[0-9a-f]{40}$/;
 
 const MAX_BUFFER = 512 * 1024 * 1024;
 
+// Every path handed to git is literal: a tracked file named `:!public` or `:(glob)x` must name that
+// file, never act as pathspec magic (which would copy everything outside public/ into a delta).
+const GIT_ENV = { GIT_LITERAL_PATHSPECS: '1' } as const;
+
 async function git(cwd: string, args: string[]): Promise<{ stdout: string }> {
-  return execa('git', args, { cwd, maxBuffer: MAX_BUFFER });
+  return execa('git', args, { cwd, maxBuffer: MAX_BUFFER, env: GIT_ENV });
 }
 
 async function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
-  const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false });
+  const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false, env: GIT_ENV });
   return Buffer.from(r.stdout);
+}
+
+/** The commits (sha and subject) whose sha starts with `prefix`; empty unless it looks like a short sha. */
+async function commitsWithPrefix(root: string, prefix: string): Promise<string[]> {
+  if (!/^[0-9a-f]{4,39}$/i.test(prefix)) return [];
+  const objects = (await git(root, ['rev-parse', `--disambiguate=${prefix.toLowerCase()}`]).catch(() => ({ stdout: '' }))).stdout;
+  const shas = objects.split('\n').filter((l) => SHA_RE.test(l));
+  const out: string[] = [];
+  for (const sha of shas) {
+    const type = await git(root, ['cat-file', '-t', sha]).then((r) => r.stdout, () => '');
+    if (type === 'commit') out.push((await git(root, ['show', '-s', '--format=%H %s', sha])).stdout);
+  }
+  return out;
 }
 
 export async function openGit(dir: string): Promise<GitPort> {
@@ -51,6 +68,14 @@ export function gitAt(root: string): GitPort {
             code: 'git.no-repo',
           });
         }
+        const candidates = await commitsWithPrefix(root, rev);
+        if (candidates.length > 1) {
+          throw new UsageError(`ambiguous revision ${JSON.stringify(rev)} in ${root}: it starts ${candidates.length} commits`, {
+            details: candidates,
+            hint: 'give more characters of the sha',
+            cause: e,
+          });
+        }
         throw new UsageError(`unknown revision ${JSON.stringify(rev)} in ${root}`, {
           hint: 'give a commit sha, branch or tag that exists in this repository (git fetch first?)',
           cause: e,
@@ -68,7 +93,7 @@ export function gitAt(root: string): GitPort {
     archive(rev, paths) {
       const args = ['archive', '--format=tar', rev];
       if (paths && paths.length) args.push('--', ...paths);
-      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true } });
+      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV });
       // The tar ends only once git has exited successfully: a failing git (bad path, corrupt object)
       // must fail the stream, never hand Docker a truncated tar that looks complete.
       const out = new PassThrough();

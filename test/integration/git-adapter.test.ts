@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import type { UsageError } from '../../src/core/errors.js';
 import { gitAt } from '../../src/adapters/git.js';
 import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
 
@@ -42,5 +44,48 @@ describe('git adapter (real git)', () => {
     expect((await git.diff(repo.initialSha, head)).map((c) => c.path)).toEqual(['a.txt']);
     await expect(git.resolve('nope')).rejects.toMatchObject({ exitCode: 2 });
     await expect(gitAt('/').resolve('HEAD')).rejects.toMatchObject({ exitCode: 4, code: 'git.no-repo' });
+  });
+});
+
+describe('git adapter: names git could read as something else', () => {
+  it('archives a file named like pathspec magic as that file alone', async () => {
+    const magic = await makeGitRepo({ ':!public': 'bang\n', ':(glob)x': 'glob\n', 'public/index.html': 'pub\n', 'notes/secret.txt': 'secret\n' });
+    try {
+      const git = gitAt(magic.dir);
+      const bang = await drain(git.archive(magic.initialSha, [':!public']));
+      expect(bang.includes(Buffer.from('bang\n'))).toBe(true);
+      expect(bang.includes(Buffer.from('notes/secret.txt'))).toBe(false);
+      const glob = await drain(git.archive(magic.initialSha, [':(glob)x']));
+      expect(glob.includes(Buffer.from('glob\n'))).toBe(true);
+      expect(glob.includes(Buffer.from('public/index.html'))).toBe(false);
+    } finally {
+      await magic.close();
+    }
+  });
+
+  it('calls a short sha shared by two commits ambiguous and lists them', async () => {
+    const many = await makeGitRepo({ 'a.txt': 'a\n' });
+    try {
+      // 2000 deterministic commits (fixed dates, identity and messages): some two share 4 hex digits.
+      const lines: string[] = [];
+      for (let i = 0; i < 2000; i++) {
+        const msg = `c${i}\n`;
+        lines.push('commit refs/heads/many', `committer T <t@example.invalid> ${1_700_000_000 + i} +0000`, `data ${Buffer.byteLength(msg)}`, msg);
+      }
+      await execa('git', ['-C', many.dir, 'fast-import', '--quiet'], { env: many.env, input: `${lines.join('\n')}\n` });
+      const shas = (await many.git(['rev-list', 'refs/heads/many'])).split('\n');
+      const seen = new Map<string, string>();
+      const pair = shas.map((s) => { const p = s.slice(0, 4); const other = seen.get(p); seen.set(p, s); return other ? [other, s] : undefined; }).find(Boolean);
+      expect(pair).toBeDefined();
+      const [a, b] = pair as string[];
+      const prefix = (a as string).slice(0, 4);
+      const err = await gitAt(many.dir).resolve(prefix).then(() => undefined, (e: unknown) => e as UsageError);
+      expect(err?.message).toMatch(new RegExp(`ambiguous revision "${prefix}"`));
+      expect(err?.details.join('\n')).toContain(a);
+      expect(err?.details.join('\n')).toContain(b);
+      await expect(gitAt(many.dir).resolve('0000000000000000000000000000000000000bad')).rejects.toThrow(/unknown revision/);
+    } finally {
+      await many.close();
+    }
   });
 });

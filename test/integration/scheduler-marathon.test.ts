@@ -288,6 +288,22 @@ describe('marathon client: retries, errors, auth', () => {
     expect(err.message).toBe(`cannot reach Marathon at http://127.0.0.1:${port} (GET /v2/info: ECONNREFUSED, 3 attempts)`);
   });
 
+  it('answers of the wrong shape are refused with what was wrong, never a TypeError', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    m.failNext('GET', '/v2/apps?', 200, { apps: [{ id: 42, labels: { 'deployer.app': 'web-app' } }] });
+    const listed = await s.list('web-app').catch((e: unknown) => e) as StepFailedError;
+    expect(listed).toBeInstanceOf(StepFailedError);
+    expect(listed.code).toBe('marathon.bad-answer');
+    expect(listed.message).toBe(`Marathon at ${m.url} answered GET /v2/apps with data of the wrong shape`);
+    expect(listed.details).toEqual([expect.stringMatching(/^apps\/0\/id: expected string, received number, got 42$/)]);
+    const r = rev();
+    m.failNext('GET', `/v2/apps${appIdOf(r)}`, 200, { app: { id: appIdOf(r), tasks: [{ id: 't1', ports: 'eighty' }] } });
+    const got = await s.get('web-app', r).catch((e: unknown) => e) as StepFailedError;
+    expect(got.code).toBe('marathon.bad-answer');
+    expect(got.details).toEqual([expect.stringMatching(/^app\/tasks\/0\/ports: expected array/)]);
+  });
+
   it('sends basic auth; without it says which variables to set', async () => {
     const m = await startMarathonStandin({ auth: { username: 'deployer', password: 's3cret' } });
     try {

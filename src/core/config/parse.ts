@@ -48,7 +48,18 @@ export function parseConfigText(text: string, file: string): Config {
       return { path: pos ? `line ${pos.line}, column ${pos.col}` : 'yaml', message: e.message.split('\n')[0] ?? e.message };
     }));
   }
-  const data: unknown = doc.toJS();
+  // toJS() resolves aliases and merge keys; it throws on an alias bomb (or a long merge chain, which
+  // expands the same way) and on an alias whose anchor is missing. Both are mistakes in the file.
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    const why = /excessive alias count/i.test(message)
+      ? 'aliases expand too far (more than 100 alias uses: an alias bomb or a long merge-key chain); write the values out'
+      : message.split('\n')[0] ?? message;
+    throw new ConfigError(file, [{ path: 'yaml aliases', message: why }], { cause: e });
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ConfigError(file, [{ path: '(top level)', message: `should be a mapping of settings, got ${describe(data)}` }]);
   }

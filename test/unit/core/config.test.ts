@@ -107,4 +107,14 @@ describe('config', () => {
     expect(problems('app: a\nimages: {full: f, delta: d}\nbuild: {appDir: /app}\nregistry: { host: r:5000, password: hunter2 }\n'))
       .toEqual(['registry/password: is not a known key (see deployer.example.yaml)']);
   });
+
+  it('refuses an alias bomb, an undefined alias and a long merge-key chain as config problems', () => {
+    const bomb = ['a: &a ["x","x","x","x","x","x","x","x","x"]'];
+    for (let i = 1; i < 10; i++) bomb.push(`l${i}: &l${i} [${Array(9).fill(i === 1 ? '*a' : `*l${i - 1}`).join(',')}]`);
+    expect(problems(`${bomb.join('\n')}\n`)).toEqual([expect.stringMatching(/^yaml aliases: aliases expand too far/)]);
+    expect(problems('app: *nope\n')).toEqual([expect.stringMatching(/^yaml aliases: Unresolved alias .*nope/)]);
+    const chain = ['x0: &x0 {k: 1}'];
+    for (let i = 1; i < 200; i++) chain.push(`x${i}: &x${i}\n  <<: *x${i - 1}\n  k${i}: 1`);
+    expect(problems(`${chain.join('\n')}\n`)).toEqual([expect.stringMatching(/^yaml aliases: aliases expand too far/)]);
+  });
 });

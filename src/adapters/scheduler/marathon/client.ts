@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import type { z } from 'zod';
 import { ConfigError, StepFailedError } from '../../../core/errors.js';
 import type { Sensitive } from '../../../core/sensitive.js';
 import { errorMessage } from '../../../core/marathon/errors.js';
+import { describeAnswerProblems } from '../../../core/marathon/payloads.js';
 
 // Marathon's REST API over node:http(s). Not fetch: a CA file needs an undici dispatcher (undici is
 // not a dependency), and fetch's 300 s body timeout would cut the event stream. Every request
@@ -65,7 +67,8 @@ class TransportError extends Error {
 
 export interface MarathonClient {
   readonly url: string;
-  request<T = unknown>(method: string, path: string, opts?: { body?: unknown; signal?: AbortSignal; retry?: boolean }): Promise<MarathonResponse<T>>;
+  /** A 2xx answer is checked against `schema` (a wrong shape is a StepFailedError naming what was wrong). */
+  request<T>(method: string, path: string, opts: { schema: z.ZodType<T>; body?: unknown; signal?: AbortSignal; retry?: boolean }): Promise<MarathonResponse<T>>;
   /** Opens a streaming GET (the event stream); resolves once the headers are in, following redirects. */
   openStream(path: string, headers: Record<string, string>, signal: AbortSignal): Promise<IncomingMessage>;
   close(): void;
@@ -148,7 +151,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
   return {
     url: baseUrl,
 
-    async request<T>(method: string, path: string, o: { body?: unknown; signal?: AbortSignal; retry?: boolean } = {}) {
+    async request<T>(method: string, path: string, o: { schema: z.ZodType<T>; body?: unknown; signal?: AbortSignal; retry?: boolean }) {
       const target = new URL(baseUrl + path);
       const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
       const attempts = o.retry === false ? 1 : retry.attempts;
@@ -165,7 +168,15 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
           } catch {
             // leader-proxy errors are text or HTML (marathon-api.md §0)
           }
-          if (status >= 200 && status < 300) return { status, headers: res.headers, body: body as T };
+          if (status >= 200 && status < 300) {
+            const checked = o.schema.safeParse(body, { reportInput: true });
+            if (checked.success) return { status, headers: res.headers, body: checked.data };
+            throw new StepFailedError(`Marathon at ${baseUrl} answered ${method} ${path.split('?')[0]} with data of the wrong shape`, {
+              code: 'marathon.bad-answer',
+              details: describeAnswerProblems(checked.error),
+              hint: 'check that deploy.marathon.url points at Marathon (not a proxy or another service)',
+            });
+          }
           failure = new MarathonHttpError(method, path, status, body, raw, attempt);
           if (!RETRY_STATUS.has(status)) throw failure;
         } catch (e) {

@@ -5,6 +5,7 @@ import { LABELS } from '../../../core/image-ref.js';
 import { appPath, marathonAppId } from '../../../core/marathon/app-id.js';
 import { buildAppDefinition } from '../../../core/marathon/app-definition.js';
 import { environmentFromApp, type MarathonApp } from '../../../core/marathon/app-info.js';
+import { marathonAnswers } from '../../../core/marathon/payloads.js';
 import { describeDeployment, errorMessage, fieldErrors, lockingDeployments, type MarathonDeployment } from '../../../core/marathon/errors.js';
 import type { Clock } from '../../../ports/clock.js';
 import type { DeployProgress, SchedulerPort } from '../../../ports/scheduler.js';
@@ -61,7 +62,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
 
   async function getApp(appId: string, signal?: AbortSignal): Promise<MarathonApp | undefined> {
     try {
-      return (await client.request<{ app: MarathonApp }>('GET', appPath(appId), { ...(signal ? { signal } : {}) })).body.app;
+      return (await client.request('GET', appPath(appId), { schema: marathonAnswers.app, ...(signal ? { signal } : {}) })).body.app;
     } catch (e) {
       if (e instanceof MarathonHttpError && e.status === 404) return undefined;
       throw fail(`read app ${appId}`, e);
@@ -70,8 +71,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
 
   async function getDeployments(signal?: AbortSignal): Promise<MarathonDeployment[]> {
     try {
-      const body = (await client.request<MarathonDeployment[]>('GET', '/v2/deployments', { ...(signal ? { signal } : {}) })).body;
-      return Array.isArray(body) ? body : [];
+      return (await client.request('GET', '/v2/deployments', { schema: marathonAnswers.deployments, ...(signal ? { signal } : {}) })).body;
     } catch (e) {
       throw fail('list deployments', e);
     }
@@ -96,7 +96,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
     const def = buildAppDefinition(spec, { appId, version: version ?? '', cpus: opts.cpus, mem: opts.mem });
     let res;
     try {
-      res = await client.request<{ deploymentId?: string; deployments?: { id: string }[] }>('PUT', appPath(appId), { body: def, signal });
+      res = await client.request('PUT', appPath(appId), { schema: marathonAnswers.putApp, body: def, signal });
     } catch (e) {
       if (e instanceof MarathonHttpError && e.status === 409) {
         const ids = lockingDeployments(e.body);
@@ -126,7 +126,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
   }
 
   async function about() {
-    info ??= client.request<{ version?: string }>('GET', '/v2/info').then(
+    info ??= client.request('GET', '/v2/info', { schema: marathonAnswers.info }).then(
       (r) => ({ ...(typeof r.body?.version === 'string' ? { version: r.body.version } : {}) }),
       (e) => {
         info = undefined;
@@ -148,7 +148,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
       let apps: MarathonApp[];
       try {
         // `id` is a substring filter; the exact prefix and the app label are checked here.
-        apps = (await client.request<{ apps: MarathonApp[] }>('GET', `/v2/apps?id=${encodeURIComponent(`${prefix}/`)}&embed=apps.tasks`)).body.apps ?? [];
+        apps = (await client.request('GET', `/v2/apps?id=${encodeURIComponent(`${prefix}/`)}&embed=apps.tasks`, { schema: marathonAnswers.apps })).body.apps ?? [];
       } catch (e) {
         throw fail('list apps', e);
       }
@@ -261,7 +261,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
       let deploymentId: string | undefined;
       try {
         // force defaults to true on DELETE: it cancels a running deployment instead of a 409.
-        const res = await client.request<{ deploymentId?: string }>('DELETE', appPath(appId), { signal });
+        const res = await client.request('DELETE', appPath(appId), { schema: marathonAnswers.deleteApp, signal });
         deploymentId = res.body?.deploymentId;
       } catch (e) {
         if (e instanceof MarathonHttpError && e.status === 404) return;
