@@ -10,6 +10,8 @@ export interface GlobalOptions {
   plan: boolean;
   json: boolean;
   verbose: boolean;
+  /** Where applied deploys, switches, rollbacks, destroys and failures are appended. */
+  events?: string;
 }
 
 export interface CommandEnv {

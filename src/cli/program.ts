@@ -3,6 +3,7 @@ import type { CommandAction } from './command.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerChanges } from './commands/changes.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerServeCommands } from './commands/serve.js';
 import { registerSwitchCommands } from './commands/switch.js';
 import { registerTestImage } from './commands/test-image.js';
 
@@ -25,6 +26,7 @@ export function buildProgram(run: Runner): Command {
     .option('--plan', 'print exactly what would be done and change nothing', false)
     .option('--json', 'machine-readable output on stdout', false)
     .option('-v, --verbose', 'more progress detail on stderr', false)
+    .option('--events <file>', 'append events (JSON lines) here instead of state.dir/events.jsonl')
     .showHelpAfterError('(run with --help for usage)')
     .addHelpText('after', EXIT_CODES_HELP)
     // Set before subcommands are added: commander copies these settings into each subcommand then.
@@ -38,5 +40,6 @@ export function buildProgram(run: Runner): Command {
   registerTestImage(program, run);
   registerDeployCommands(program, run);
   registerSwitchCommands(program, run);
+  registerServeCommands(program, run);
   return program;
 }

@@ -5,6 +5,7 @@ import { UsageError } from '../core/errors.js';
 import { execute, type StepRecord } from '../exec/executor.js';
 import { handlers } from '../exec/handlers/index.js';
 import type { CommandEnv, Outcome } from './command.js';
+import { recordEvent } from './events.js';
 
 async function confirmOnTty(env: CommandEnv): Promise<boolean> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
@@ -38,12 +39,14 @@ export async function runOutcome(env: CommandEnv, outcome: Outcome): Promise<num
     }
   }
   const vars = new Map<string, unknown>();
-  const records: StepRecord[] = await execute(plan, handlers, {
-    config: env.config,
-    ports: env.ports,
-    signal: env.signal,
-    vars,
-  }, out.observer);
+  let records: StepRecord[];
+  try {
+    records = await execute(plan, handlers, { config: env.config, ports: env.ports, signal: env.signal, vars }, out.observer);
+  } catch (e) {
+    await recordEvent(env, plan, { error: e });
+    throw e;
+  }
+  await recordEvent(env, plan);
   const report = await outcome.report?.(vars);
   if (globals.json) {
     out.print(JSON.stringify(report ? report.json : { command: plan.command, steps: records }, null, 2));

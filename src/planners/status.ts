@@ -118,7 +118,8 @@ export function planStatus(status: Status): Plan {
   return makePlan('status', `status  (live: ${status.live ? shortSha(status.live) : 'unknown'})`, status as unknown as Record<string, unknown>, []);
 }
 
-function age(s: number | null): string {
+/** An age in seconds as the status text and the page show it: 90s, 12m, 5h, 3d. */
+export function age(s: number | null): string {
   if (s === null) return '?';
   if (s < 120) return `${s}s`;
   if (s < 7200) return `${Math.round(s / 60)}m`;

@@ -1,23 +1,14 @@
 import type { Command } from 'commander';
 import { shortSha } from '../../core/image-ref.js';
 import type { Plan } from '../../core/plan.js';
-import type { Ports } from '../../ports/index.js';
 import { gatherHistory, planHistory, renderHistory } from '../../planners/history.js';
 import { gatherLockFacts, planLockRelease } from '../../planners/lock.js';
 import { gatherRollbackFacts, planRollback } from '../../planners/rollback.js';
 import { gatherSwitchFacts, planSwitch } from '../../planners/switch.js';
+import { gathering } from '../../server/actions.js';
 import type { CommandEnv, Outcome } from '../command.js';
 import type { Runner } from '../program.js';
 import { whoAmI } from '../who.js';
-
-/** Gathering may open SSH connections; they are closed before planning (apply reopens them). */
-async function gathering<T>(ports: Ports, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } finally {
-    await ports.lb.closeAll();
-  }
-}
 
 function switchOutcome(plan: Plan, opts: Record<string, unknown>): Outcome {
   const f = plan.facts as { action: string; revision: string; live: string | null; hosts: { host: string }[]; planHash: string; forcedReason?: string };
