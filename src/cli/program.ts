@@ -3,6 +3,7 @@ import type { CommandAction } from './command.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerChanges } from './commands/changes.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerInitCommands } from './commands/init.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSwitchCommands } from './commands/switch.js';
 import { registerTestImage } from './commands/test-image.js';
@@ -40,6 +41,7 @@ export function buildProgram(run: Runner): Command {
   registerTestImage(program, run);
   registerDeployCommands(program, run);
   registerSwitchCommands(program, run);
+  registerInitCommands(program);
   registerServeCommands(program, run);
   return program;
 }
