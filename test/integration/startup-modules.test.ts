@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -8,6 +8,9 @@ import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
 
 // Which npm packages a command loads, read through a module resolve hook on the built CLI
 // (bin/deployer, as users run it). dockerode and ssh2 cost more start-up than most commands take.
+// The build goes to a private copy inside the repo (so node_modules resolve), never over dist/,
+// which other test files run at the same time.
+const BUILD = join(ROOT, `.startup-test-${process.pid}`);
 
 const HOOK = `data:text/javascript,${encodeURIComponent(`
 export async function resolve(spec, ctx, next) {
@@ -19,7 +22,7 @@ export async function resolve(spec, ctx, next) {
 const REGISTER = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(HOOK)});`)}`;
 
 async function packagesLoaded(args: string[], cwd: string): Promise<string[]> {
-  const r = await execa(process.execPath, ['--import', REGISTER, join(ROOT, 'bin/deployer'), ...args], { cwd, reject: false, env: { CI: 'true', NO_COLOR: '1' } });
+  const r = await execa(process.execPath, ['--import', REGISTER, join(BUILD, 'bin/deployer'), ...args], { cwd, reject: false, env: { CI: 'true', NO_COLOR: '1' } });
   expect(r.exitCode, r.stderr).toBe(0);
   return [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)))].sort();
 }
@@ -28,7 +31,9 @@ let repo: GitRepo;
 let dir: string;
 
 beforeAll(async () => {
-  await execa('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT });
+  await execa('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(BUILD, 'dist')], { cwd: ROOT });
+  await mkdir(join(BUILD, 'bin'), { recursive: true });
+  await copyFile(join(ROOT, 'bin/deployer'), join(BUILD, 'bin/deployer'));
   repo = await makeGitRepo({ 'a.txt': 'a\n' });
   await repo.commit('b', { write: { 'a.txt': 'b\n' } });
   dir = await mkdtemp(join(tmpdir(), 'deployer-startup-'));
@@ -37,6 +42,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await repo?.close();
+  await rm(BUILD, { recursive: true, force: true });
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
