@@ -1,5 +1,5 @@
 // A port whose adapter module is imported on its first call. dockerode (with its gRPC transport)
-// and ssh2 cost more start-up time than most commands take to run (docs/performance.md): a command
+// and ssh2 cost more start-up time than most commands take to run (README, "Performance"): a command
 // that never talks to Docker or SSH must not load them. Only ports whose methods all return
 // promises qualify; their plain properties (a name) are given up front, so reading them loads
 // nothing.

@@ -6,7 +6,7 @@ import { buildProgram } from './program.js';
 
 // Everything a command needs beyond parsing its arguments (adapters, output, the executor) is
 // imported when the command runs, not at start-up: `--help` and usage errors load only commander
-// and the command definitions (docs/performance.md).
+// and the command definitions (README, "Performance").
 const loadOutput = () => import('./output.js');
 
 /**

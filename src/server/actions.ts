@@ -4,6 +4,7 @@ import { renderUpstream } from '../core/nginx/upstream.js';
 import type { Config } from '../core/config/schema.js';
 import type { Plan } from '../core/plan.js';
 import type { Ports } from '../ports/index.js';
+import { gathering } from '../planners/gathering.js';
 import { gatherHistory } from '../planners/history.js';
 import { gatherRollbackFacts, planRollback } from '../planners/rollback.js';
 import { computeStatus, gatherStatusFacts, type Status } from '../planners/status.js';
@@ -12,15 +13,6 @@ import type { HistoryEntry } from '../ports/history.js';
 
 // What the page and the API do, on the same planners as the CLI: nothing here decides anything a
 // planner does not; applying a plan is left to the caller's executor (src/cli/commands/serve.ts).
-
-/** Gathering may open SSH connections; they are closed before planning (apply reopens them). */
-export async function gathering<T>(ports: Ports, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } finally {
-    await ports.lb.closeAll();
-  }
-}
 
 export async function readStatus(ports: Ports, config: Config): Promise<Status> {
   return computeStatus(config, await gathering(ports, () => gatherStatusFacts(ports, config)));

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { gathering } from '../../planners/gathering.js';
 import { computeStatus, gatherStatusFacts, planStatus, renderStatus } from '../../planners/status.js';
 import type { CommandEnv } from '../command.js';
 import type { Runner } from '../program.js';
@@ -7,12 +8,7 @@ export function registerStatus(program: Command, run: Runner): void {
   program.command('status')
     .description('the live revision, every environment, the rollback target, and drift')
     .action(run(async (env: CommandEnv) => {
-      let facts;
-      try {
-        facts = await gatherStatusFacts(env.ports, env.config);
-      } finally {
-        await env.ports.lb.closeAll();
-      }
+      const facts = await gathering(env.ports, () => gatherStatusFacts(env.ports, env.config));
       const status = computeStatus(env.config, facts);
       return { plan: planStatus(status), report: () => ({ text: renderStatus(status), json: { command: 'status', ...status } }) };
     }));

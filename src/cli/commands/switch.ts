@@ -5,7 +5,7 @@ import { gatherHistory, planHistory, renderHistory } from '../../planners/histor
 import { gatherLockFacts, planLockRelease } from '../../planners/lock.js';
 import { gatherRollbackFacts, planRollback } from '../../planners/rollback.js';
 import { gatherSwitchFacts, planSwitch } from '../../planners/switch.js';
-import { gathering } from '../../server/actions.js';
+import { gathering } from '../../planners/gathering.js';
 import type { CommandEnv, Outcome } from '../command.js';
 import type { Runner } from '../program.js';
 import { whoAmI } from '../who.js';
