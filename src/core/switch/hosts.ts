@@ -77,3 +77,8 @@ export function stateLocation(sw: SwitchConfig, app: string, hosts: readonly Res
   const dir = `${sw.stateDir.replace(/\/+$/, '')}/${app}`;
   return { host: hosts[0]!.name, dir, lock: `${dir}/lock`, history: `${dir}/history.jsonl` };
 }
+
+/** switch.method dynamic: the control socket every host's nginx listens on (README "Switching without a reload"). */
+export function controlSocketPath(sw: SwitchConfig, app: string): string {
+  return sw.controlSocket ?? `${sw.stateDir.replace(/\/+$/, '')}/${app}/${sw.upstream}.sock`;
+}

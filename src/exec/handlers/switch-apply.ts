@@ -4,6 +4,8 @@ import { displayArgv, type TestPlan } from '../../core/nginx/test-config.js';
 import { gatherConfFacts } from '../../planners/nginx-includes.js';
 import { sha256Hex } from '../../core/switch/decide.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import type { ControlPut } from '../../core/steps/switch.js';
+import { formatControlList, parseControlAnswer } from '../../core/nginx/dynamic.js';
 import type { LbHosts } from '../../ports/lb-hosts.js';
 import type { Log } from '../../ports/log.js';
 
@@ -24,6 +26,8 @@ export interface FileTxnItem {
   after: string;
   test: TestPlan;
   reload: string[];
+  /** Instead of reloading: PUT this list to the running nginx's control endpoint (switch.method dynamic). */
+  control?: ControlPut;
   /** When set (also to null = "did not exist"), the live file must still be what was planned. */
   expectSha256?: string | null;
 }
@@ -34,6 +38,8 @@ export interface Previous {
   reload: string[];
   /** undefined: the file did not exist (a restore removes it). */
   state: FileState | undefined;
+  /** Dynamic mode: the list the control endpoint held before; a restore PUTs it back instead of reloading. */
+  control?: ControlPut;
   /**
    * false: the new file was renamed into place but nginx never loaded it (its reload failed, so the
    * master kept the previous configuration): putting the bytes back is the whole undo, no reload.
@@ -53,6 +59,39 @@ async function runChecked(host: LbHost, argv: readonly string[], what: string): 
   if (r.exitCode !== 0) {
     throw new HostFailure(host.name, `${what} \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
   }
+}
+
+/** PUTs a backend list to a host's control endpoint; it must answer with that very list. */
+async function putControl(host: LbHost, put: ControlPut): Promise<void> {
+  let r;
+  try {
+    r = await host.control(put.socket, { method: 'PUT', path: '/backends', body: put.body, timeoutMs: 5000 });
+  } catch (e) {
+    throw new HostFailure(host.name, `the control endpoint ${put.socket} failed: ${e instanceof Error ? e.message : String(e)} (is nginx running with the Lua module and this file loaded?)`);
+  }
+  const held = r.status === 200 ? parseControlAnswer(r.body) : undefined;
+  if (!held || held.source !== 'dict' || formatControlList(held.lists) !== put.body) {
+    throw new HostFailure(host.name, `the control endpoint ${put.socket} answered ${r.status} without the list it was sent`, r.body.trim().split('\n').slice(0, 6).map((l) => `  ${l}`));
+  }
+}
+
+/** What the control endpoint serves now, as a body that PUTs it back. */
+async function getControl(host: LbHost, socket: string): Promise<ControlPut> {
+  let r;
+  try {
+    r = await host.control(socket, { method: 'GET', path: '/backends', timeoutMs: 5000 });
+  } catch (e) {
+    throw new HostFailure(host.name, `the control endpoint ${socket} failed: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const held = r.status === 200 ? parseControlAnswer(r.body) : undefined;
+  if (!held) throw new HostFailure(host.name, `the control endpoint ${socket} answered ${r.status}, not a backend list`);
+  return { socket, body: formatControlList(held.lists) };
+}
+
+/** Makes the running nginx use what was just renamed into place: a reload, or a control update. */
+async function activate(host: LbHost, p: { reload: readonly string[]; control?: ControlPut | undefined }): Promise<void> {
+  if (p.control) await putControl(host, p.control);
+  else await runChecked(host, p.reload, 'reload');
 }
 
 export class HostFailure extends Error {
@@ -124,8 +163,8 @@ export async function restoreAll(lb: Pick<LbHosts, 'get'>, previous: readonly Pr
       continue;
     }
     try {
-      await runChecked(host, p.reload, 'reload');
-      out.lines.push(`${p.host}: ${p.path} ${back} and nginx reloaded`);
+      await activate(host, p);
+      out.lines.push(`${p.host}: ${p.path} ${back} and ${p.control ? 'the previous backends PUT back through the control endpoint (no reload)' : 'nginx reloaded'}`);
     } catch (e) {
       const f = asHostFailure(p.host, e);
       log.warn(`reloading ${p.host} after restoring ${p.path} failed: ${f.reason}`);
@@ -167,7 +206,16 @@ export async function applyFiles(
         });
       }
     }
-    previous.push({ host: item.host, path: item.path, reload: item.reload, state });
+    let control: ControlPut | undefined;
+    if (item.control) {
+      try {
+        control = await getControl(host, item.control.socket);
+      } catch (e) {
+        const f = asHostFailure(item.host, e);
+        throw new StepFailedError(`${opts.what}: ${f.reason}; nothing was changed on any host`, { code: 'nginx.control-failed', details: f.output, hint: 'check that nginx runs with the file loaded (`nginx -s reload` once), or set switch.method: reload', cause: e });
+      }
+    }
+    previous.push({ host: item.host, path: item.path, reload: item.reload, state, ...(control ? { control } : {}) });
   }
 
   // 1. Stage and test on every host.
@@ -207,7 +255,7 @@ export async function applyFiles(
       try {
         await host.rename(item.staged, item.path);
         touched.at(-1)!.reloaded = false;
-        await runChecked(host, item.reload, 'reload');
+        await activate(host, item);
         touched.at(-1)!.reloaded = true;
       } catch (e) {
         throw asHostFailure(item.host, e);
