@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { Config, SwitchConfig } from '../core/config/schema.js';
 import { ConfigError, PreconditionError, UsageError } from '../core/errors.js';
 import { isFullSha, shortSha } from '../core/image-ref.js';
@@ -48,8 +49,9 @@ export type ControlFact =
   | { socket: string; answers: false; reason: string };
 
 /** Asks each host's running nginx what its control endpoint holds (GET: changes nothing). */
-export async function gatherControl(lb: Pick<LbHosts, 'get'>, hosts: HostFileFacts[], socket: string): Promise<void> {
+export async function gatherControl(lb: Pick<LbHosts, 'get'>, hosts: HostFileFacts[], socketOf: (h: ResolvedHost) => string): Promise<void> {
   await Promise.all(hosts.map(async (h) => {
+    const socket = socketOf(h.host);
     try {
       const r = await lb.get(h.host.name).control(socket, { method: 'GET', path: '/backends', timeoutMs: 3000 });
       const parsed = r.status === 200 ? parseControlAnswer(r.body) : undefined;
@@ -127,7 +129,7 @@ export async function gatherSwitchFacts(
     ports.history.read(),
     gatherHostFiles(ports.lb, resolved, 'file'),
   ]);
-  if (sw.method === 'dynamic') await gatherControl(ports.lb, hosts, controlSocketPath(sw, config.app));
+  if (sw.method === 'dynamic') await gatherControl(ports.lb, hosts, (h) => controlSocketPath(sw, config.app, h));
   const known = [...environments.map((e) => e.revision), ...history.flatMap((h) => [h.to, ...(h.from ? [h.from] : [])])];
   let target: string;
   if (req.revision !== undefined) {
@@ -167,10 +169,10 @@ function testConfigProblem(h: HostFileFacts, staged: string): string | undefined
   return r.ok ? undefined : `${h.host.name}: ${r.problem}`;
 }
 
-function planDynamic(sw: SwitchConfig, app: string, revision: string, backends: EnvironmentInfo['backends']): { after: string; socket: string; body: string } {
-  const socket = controlSocketPath(sw, app);
+function planDynamic(sw: SwitchConfig, app: string, host: ResolvedHost, revision: string, backends: EnvironmentInfo['backends']): { after: string; socket: string; body: string } {
+  const socket = controlSocketPath(sw, app, host);
   if (!/^\/[A-Za-z0-9._/-]+$/.test(socket) || socket.length > MAX_SOCKET_PATH) {
-    throw new ConfigError('config', [{ path: sw.controlSocket ? 'switch.controlSocket' : 'switch.stateDir', message: `gives the control socket ${socket}: it must be an absolute path of letters, digits, '.', '_', '-' and '/' of at most ${MAX_SOCKET_PATH} bytes (a unix socket path); set switch.controlSocket to a shorter one` }]);
+    throw new ConfigError('config', [{ path: host.controlSocket ? 'switch.controlSocket' : 'switch.stateDir', message: `gives the control socket ${socket}: it must be an absolute path of letters, digits, '.', '_', '-' and '/' of at most ${MAX_SOCKET_PATH} bytes (a unix socket path); set switch.controlSocket to a shorter one` }]);
   }
   const problems = dynamicBackendProblems(backends);
   if (problems.length) throw new PreconditionError(`environment ${shortSha(revision)} cannot be switched to with switch.method dynamic`, { code: 'backend.dynamic', details: problems, hint: 'use switch.method reload for schedulers that report host names' });
@@ -191,8 +193,12 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   if (driftNote) notes.push(driftNote);
   const live = currentLive(config, facts.hosts, facts.environments, facts.history) ?? null;
 
-  const dynamic = sw.method === 'dynamic' ? planDynamic(sw, config.app, target, env.backends) : undefined;
-  const after = dynamic ? dynamic.after : renderUpstream({ name: sw.upstream, app: config.app, revision: target, backends: env.backends });
+  // Each host's file names its own control socket; in reload mode every host gets the same bytes.
+  const plain = sw.method === 'dynamic' ? undefined : renderUpstream({ name: sw.upstream, app: config.app, revision: target, backends: env.backends });
+  const perHost = new Map(facts.hosts.map((h) => {
+    const dynamic = plain === undefined ? planDynamic(sw, config.app, h.host, target, env.backends) : undefined;
+    return [h, { after: dynamic ? dynamic.after : plain!, dynamic }] as const;
+  }));
   const changes: HostFileChange[] = [];
   const testProblems: string[] = [];
   const detail: string[] = [];
@@ -203,15 +209,16 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   const recorded = liveFromHistory(facts.history);
   // Dynamic mode: a host whose running nginx serves another list than its file needs the update too.
   const serving = (h: HostFileFacts) => !h.control?.answers || (h.control.served.length === 1 && h.control.served[0] === target);
-  const repair = recorded !== target && facts.hosts.every((h) => h.content === after);
+  const repair = recorded !== target && facts.hosts.every((h) => h.content === perHost.get(h)!.after);
   for (const h of facts.hosts) {
+    const { after, dynamic } = perHost.get(h)!;
     if (h.content === after && !repair && serving(h)) continue;
     const staged = stagedPath(h.path);
     const problem = testConfigProblem(h, staged);
     if (problem) testProblems.push(problem);
     const test = planTest(h.host.test, h.path, staged);
     const control: ControlPut | undefined = dynamic && h.control?.answers ? { socket: dynamic.socket, body: dynamic.body } : undefined;
-    changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload, ...(control ? { control } : {}) });
+    changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload, ...(control ? { control } : {}), ...(dynamic ? { socketDir: posix.dirname(dynamic.socket) } : {}) });
     detail.push(
       `${h.host.name}:${h.path}`,
       ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),

@@ -146,6 +146,7 @@ const hostOverrides = {
   test: argv.optional(),
   reload: argv.optional(),
   verify: verifyTarget.optional(),
+  controlSocket: absPath.optional(),
 };
 
 export const switchHostSchema = z.union([

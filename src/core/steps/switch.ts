@@ -20,6 +20,8 @@ export interface HostFileChange {
    * `reload`, PUT `body` (the backend list) to the socket; workers are not touched.
    */
   control?: ControlPut;
+  /** switch.method dynamic: the control socket's directory, created (mode 0700) before the test. */
+  socketDir?: string;
 }
 
 export interface ControlPut {

@@ -28,6 +28,8 @@ export interface FileTxnItem {
   reload: string[];
   /** Instead of reloading: PUT this list to the running nginx's control endpoint (switch.method dynamic). */
   control?: ControlPut;
+  /** Created with mode 0700 before the test: nginx binds the control socket there on reload. */
+  socketDir?: string;
   /** When set (also to null = "did not exist"), the live file must still be what was planned. */
   expectSha256?: string | null;
 }
@@ -227,6 +229,10 @@ export async function applyFiles(
       log.progress(`${item.host}: staging ${item.staged} and testing`);
       staged.push(item);
       try {
+        if (item.socketDir) {
+          await runChecked(host, ['mkdir', '-p', item.socketDir], 'create the control socket directory');
+          await runChecked(host, ['chmod', '700', item.socketDir], 'restrict the control socket directory');
+        }
         await host.writeFile(item.staged, Buffer.from(item.after), prev);
         await testStaged(host, item);
       } catch (e) {
