@@ -15,6 +15,7 @@ import { waitFor } from '../support/wait.js';
 let w: World;
 let nginx: Nginx;
 let restarted: ServiceProcess | undefined;
+let bare: Nginx;
 let A: string;
 let B: string;
 let C: string;
@@ -34,6 +35,9 @@ beforeAll(async () => {
     ...switchSection(nginx, stateDir, { verifyTimeoutSeconds: 15 }).map((l) => (l.startsWith('  test:') ? `  test: ${JSON.stringify(['/bin/sh', '-c', '"$@" && mv "$0" "$0.gone"', socket(), ...nginxArgv(nginx, '-t')])}` : l)),
     '  method: dynamic',
   ], { instances: 2 });
+  // An nginx without the Lua module, as on a host where the package was not installed.
+  bare = await startLuaLbNginx({ withModule: false });
+  await w.writeConfig('no-module.yaml', [...switchSection(bare, join(w.dir, 'state-bare'), { verifyTimeoutSeconds: 15 }), '  method: dynamic'], { instances: 2 });
   for (const r of [A, B, C]) {
     const d = await w.cli(['deploy', r]);
     expect(d.exitCode, d.stderr).toBe(0);
@@ -44,10 +48,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await restarted?.stop();
   await nginx?.close();
+  await bare?.close();
   await w?.close();
 });
 
 describe('deployer switch with switch.method dynamic (nginx + Lua, docker scheduler)', () => {
+  it('without the Lua module: the test fails, nothing changes, the hint names the package', async () => {
+    const before = await readFile(join(bare.prefix, 'conf.d', 'backend.conf'), 'utf8');
+    const r = await w.cli(['switch', A], { config: 'no-module.yaml' });
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain('unknown directive "lua_shared_dict"');
+    expect(r.stderr).toContain('libnginx-mod-http-lua');
+    expect(await readFile(join(bare.prefix, 'conf.d', 'backend.conf'), 'utf8')).toBe(before);
+  });
+
   it('the first switch reloads once to load the balancer, and says so', async () => {
     const plan = await w.cli(['switch', A, '--plan']);
     expect(plan.exitCode, plan.stderr).toBe(0);
@@ -95,7 +109,7 @@ describe('deployer switch with switch.method dynamic (nginx + Lua, docker schedu
     const before = await readFile(upstreamFile(), 'utf8');
     const r = await w.cli(['switch', A], { config: 'lose-socket.yaml' });
     expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain(`the control endpoint ${socket()} failed`);
+    expect(r.stderr).toContain(`local failed: the control endpoint ${socket()} failed: connect ENOENT`);
     expect(r.stderr).not.toMatch(/^\s+at /m);
     expect(await readFile(upstreamFile(), 'utf8')).toBe(before);
     expect(await served()).toBe(B);

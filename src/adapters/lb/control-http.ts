@@ -39,13 +39,17 @@ export function requestOverStream(stream: Duplex, req: ControlRequest, signal?: 
       chunks.push(c);
     });
     stream.on('error', (e) => finish(e));
-    stream.on('close', () => {
+    // The server closes after its answer: 'end' (its EOF) is enough; an SSH channel only emits
+    // 'close' once both sides have closed, which is our side's job.
+    const done = () => {
       const text = Buffer.concat(chunks).toString('utf8');
       const split = text.indexOf('\r\n\r\n');
       const status = /^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1];
       if (split < 0 || !status) return finish(new Error(text ? 'not an HTTP answer' : 'the connection closed without an answer'));
       finish(undefined, { status: Number(status), body: text.slice(split + 4) });
-    });
+    };
+    stream.on('end', done);
+    stream.on('close', done);
     stream.write(Buffer.concat([Buffer.from(head), body]));
   });
 }

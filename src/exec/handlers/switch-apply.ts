@@ -69,7 +69,7 @@ async function putControl(host: LbHost, put: ControlPut): Promise<void> {
   try {
     r = await host.control(put.socket, { method: 'PUT', path: '/backends', body: put.body, timeoutMs: 5000 });
   } catch (e) {
-    throw new HostFailure(host.name, `the control endpoint ${put.socket} failed: ${e instanceof Error ? e.message : String(e)} (is nginx running with the Lua module and this file loaded?)`);
+    throw new HostFailure(host.name, `the control endpoint ${put.socket} failed: ${innerReason(e)} (is nginx running with the Lua module and this file loaded?)`);
   }
   const held = r.status === 200 ? parseControlAnswer(r.body) : undefined;
   if (!held || held.source !== 'dict' || formatControlList(held.lists) !== put.body) {
@@ -83,7 +83,7 @@ async function getControl(host: LbHost, socket: string): Promise<ControlPut> {
   try {
     r = await host.control(socket, { method: 'GET', path: '/backends', timeoutMs: 5000 });
   } catch (e) {
-    throw new HostFailure(host.name, `the control endpoint ${socket} failed: ${e instanceof Error ? e.message : String(e)}`);
+    throw new HostFailure(host.name, `the control endpoint ${socket} failed: ${innerReason(e)}`);
   }
   const held = r.status === 200 ? parseControlAnswer(r.body) : undefined;
   if (!held) throw new HostFailure(host.name, `the control endpoint ${socket} answered ${r.status}, not a backend list`);
@@ -105,6 +105,12 @@ export class HostFailure extends Error {
     super(`${host}: ${reason}`);
   }
 }
+
+/** The adapter's own reason (its error names the host and request again). */
+const innerReason = (e: unknown): string => {
+  const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return inner instanceof Error ? inner.message : String(inner);
+};
 
 function asHostFailure(host: string, e: unknown): HostFailure {
   if (e instanceof HostFailure) return e;
@@ -246,7 +252,9 @@ export async function applyFiles(
     throw new StepFailedError(`${opts.what}: ${f.host} failed the test; nothing went live on any host`, {
       code: 'nginx.test-failed',
       details: [f.reason, ...f.output, `every host still has its previous file (byte-identical); staged files removed`],
-      hint: 'fix the cause shown above and run the command again',
+      hint: f.output.some((l) => /unknown directive "(lua_|balancer_by_lua|content_by_lua)/.test(l))
+        ? `switch.method dynamic needs nginx's Lua module on ${f.host}: install Debian's libnginx-mod-http-lua (it loads itself through modules-enabled), or set switch.method: reload`
+        : 'fix the cause shown above and run the command again',
       cause: e,
     });
   }
