@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet } from '../support/http.js';
 import { startLuaLbNginx } from '../support/lua-nginx.js';
 import type { Nginx } from '../support/nginx.js';
-import { SKIP_BASHRC } from '../support/ssh-helpers.js';
+import { SKIP_BASHRC, sshSwitchHost } from '../support/ssh-helpers.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { makeWorld, nginxArgv, type World } from '../support/switch-world.js';
 
@@ -22,19 +22,7 @@ const socket = (i: number) => join(w.dir, `lb${i + 1}`, 'control', 'backend.sock
 const served = async (i: number) => (await httpGet(`http://127.0.0.1:${lbs[i]!.port}/`)).headers['x-revision'];
 
 function hostEntry(i: number, test?: string[]): string[] {
-  const n = lbs[i]!;
-  const s = sshd[i]!;
-  return [
-    `    - ssh: ${s.user}@127.0.0.1:${s.port}`,
-    `      name: lb${i + 1}`,
-    `      identityFile: ${s.clientKeyPath}`,
-    `      knownHosts: ${s.knownHostsPath}`,
-    `      file: ${file(i)}`,
-    `      test: ${JSON.stringify(test ?? nginxArgv(n, '-t'))}`,
-    `      reload: ${JSON.stringify(nginxArgv(n, '-s', 'reload'))}`,
-    `      verify: { url: "http://127.0.0.1:${n.port}/", timeoutSeconds: 15 }`,
-    `      controlSocket: ${socket(i)}`,
-  ];
+  return sshSwitchHost(i, sshd[i]!, lbs[i]!, { file: file(i), test: test ?? nginxArgv(lbs[i]!, '-t'), extra: [`      controlSocket: ${socket(i)}`] });
 }
 
 const section = (second: string[]) => [
