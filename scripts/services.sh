@@ -16,6 +16,8 @@ have htpasswd || need_pkgs+=(apache2-utils)
 have xmllint || need_pkgs+=(libxml2-utils)
 have git || need_pkgs+=(git)
 have gcc || need_pkgs+=(gcc libc6-dev)
+# switch.method: dynamic (reload-free switches) needs nginx's Lua module.
+[ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"

@@ -14,6 +14,18 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface ControlRequest {
+  method: 'GET' | 'PUT';
+  path: string;
+  body?: string;
+  timeoutMs?: number;
+}
+
+export interface ControlAnswer {
+  status: number;
+  body: string;
+}
+
 export interface LbHost {
   /** For people: `local` or `root@lb01:22`. */
   readonly name: string;
@@ -29,5 +41,10 @@ export interface LbHost {
   mkdirp(path: string): Promise<void>;
   /** Runs argv (quoted for the remote shell when over SSH; never a shell string built from data). */
   run(argv: readonly string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /**
+   * One HTTP request to a unix socket on the host (switch.method dynamic's control endpoint): no
+   * TCP port is opened for it; over SSH it goes through a forwarded stream to the remote socket.
+   */
+  control(socket: string, req: ControlRequest): Promise<ControlAnswer>;
   close(): Promise<void>;
 }

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { connect } from 'node:net';
 import { execa } from 'execa';
 import { StepFailedError } from '../../core/errors.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import { requestOverStream } from './control-http.js';
 
 // The load balancer on this machine: node:fs for files (a temp file beside the target, owner and mode
 // set on the open descriptor, fsync, rename), execa with argv for commands (never a shell).
@@ -128,6 +130,13 @@ export function localLbHost(name = 'local'): LbHost {
         throw fail(`\`${r.escapedCommand}\``, new Error(r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.shortMessage ?? r.message));
       }
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
+    },
+    async control(socket, req) {
+      try {
+        return await requestOverStream(connect({ path: socket }), req);
+      } catch (e) {
+        throw fail(`control request to ${socket}`, e);
+      }
     },
     async close() {},
   };

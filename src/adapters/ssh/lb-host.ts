@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { Duplex } from 'node:stream';
+import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { isDeployerError, StepFailedError } from '../../core/errors.js';
 import { quoteArgv } from '../../core/ssh/quote.js';
 import { formatSshTarget } from '../../core/ssh/target.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import { requestOverStream } from '../lb/control-http.js';
 import { ChannelLostError, ChannelTimeoutError, runOnChannel } from './channel.js';
 import { connectSsh, type SshConnection, type SshConnectOptions } from './connect.js';
 
@@ -243,6 +245,17 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
         }
         if (e instanceof ChannelLostError) throw new StepFailedError(`${name}: \`${command}\`: ${e.message}`, { cause: e, code: 'ssh.lost' });
         throw fail(`\`${command}\``, e);
+      }
+    },
+
+    async control(socket, req) {
+      try {
+        const c = await connection();
+        // direct-streamlocal@openssh.com: sshd connects to the socket on its side (AllowStreamLocalForwarding, on by default).
+        const stream = await call<Duplex>((cb) => c.client.openssh_forwardOutStreamLocal(socket, cb as Cb<ClientChannel>));
+        return await requestOverStream(stream, req);
+      } catch (e) {
+        throw fail(`control request to ${socket}`, e);
       }
     },
 

@@ -146,6 +146,7 @@ const hostOverrides = {
   test: argv.optional(),
   reload: argv.optional(),
   verify: verifyTarget.optional(),
+  controlSocket: absPath.optional(),
 };
 
 export const switchHostSchema = z.union([
@@ -170,6 +171,14 @@ export const switchSchema = z.strictObject({
   hosts: z.array(switchHostSchema).min(1, 'should list at least one host').default(['local']),
   verify: verifyTarget,
   keep: z.number().int().min(1).default(3),
+  /**
+   * reload: rewrite the file, `nginx -t`, reload. dynamic: the file also carries a Lua balancer and
+   * a control socket, and a switch updates the running nginx through it, without a reload (needs
+   * Debian's libnginx-mod-http-lua on every host).
+   */
+  method: z.enum(['reload', 'dynamic']).default('reload'),
+  /** dynamic: the control socket on each host; default `<stateDir>/<app>/<upstream>.sock`. */
+  controlSocket: absPath.optional(),
   /** Where the lock and history live on the first switch host. */
   stateDir: absPath.default('/var/lib/deployer'),
 });
