@@ -3,12 +3,11 @@
 // running them as real containers, and a real nginx with an upstream file and a preview file that
 // deployer rewrites. A case takes a fresh revision, injects one fault, runs the CLI (or starts it
 // and signals it at a phase it can see), and asks what was left behind.
-import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa, type ResultPromise } from 'execa';
-import { CLI_ENTRY, TSX_LOADER } from './test-image.js';
+import { execa } from 'execa';
+import { startCli, type Running } from './cli-child.js';
 import { runCli, type CliResult } from './cli.js';
 import { buildAppImage, removeImages, tagImage } from './deploy-images.js';
 import { makeGitRepo, type GitRepo } from './git-repo.js';
@@ -26,17 +25,6 @@ export interface ConfigOptions {
   timeoutSeconds?: number;
   /** deploy.marathon.requestTimeoutSeconds */
   requestTimeoutSeconds?: number;
-}
-
-export interface Running {
-  child: ResultPromise;
-  /** stderr so far */
-  stderr(): string;
-  /** Resolves once stderr contains `text` (fails if the CLI ends first). */
-  waitForText(text: string): Promise<void>;
-  /** Resolves once `path` exists (fails if the CLI ends first). */
-  waitForFile(path: string): Promise<void>;
-  result(): Promise<CliResult>;
 }
 
 export interface DeployFaultWorld {
@@ -154,37 +142,7 @@ export async function makeDeployFaultWorld(name: string): Promise<DeployFaultWor
       return path;
     },
     cli: (config, args) => runCli(['--config', config, ...args], { cwd: dir, timeoutMs: 100_000 }),
-    start(config, args) {
-      const child = execa(process.execPath, ['--import', TSX_LOADER, CLI_ENTRY, '--config', config, ...args], {
-        cwd: dir,
-        env: { CI: 'true', NO_COLOR: '1' },
-        extendEnv: false,
-        reject: false,
-        timeout: 100_000,
-        stdin: 'ignore',
-      });
-      let out = '';
-      let ended = false;
-      child.stderr!.on('data', (b: Buffer) => (out += b.toString()));
-      void child.finally(() => (ended = true));
-      const until = async (what: string, ok: () => boolean) => {
-        await waitFor(() => {
-          if (ok()) return true;
-          if (ended) throw new Error(`the CLI ended before ${what}:\n${out}`);
-          return false;
-        }, { what, timeoutMs: 60_000, intervalMs: 20 });
-      };
-      return {
-        child,
-        stderr: () => out,
-        waitForText: (text) => until(`it printed ${JSON.stringify(text)}`, () => out.includes(text)),
-        waitForFile: (path) => until(`${path} existed`, () => existsSync(path)),
-        async result() {
-          const r = await child;
-          return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
-        },
-      };
-    },
+    start: (config, args) => startCli(['--config', config, ...args], { cwd: dir }),
     async leftInMarathon() {
       const apps = (await appsOfWorld()).map((id) => `Marathon app ${id} left behind`);
       // Marathon kills the tasks of a deleted app in the background: give it the time it takes.
