@@ -111,8 +111,11 @@ describe('signals during delta-build', () => {
       return interruptBuild(sig, sha, mainDir, async (run) => {
         await held.received;
         run.child.kill(sig);
-        await run.waitForText(`${sig} received`);
+        // The engine must give the push up once deployer does: its held manifest never lands.
+        await run.result();
+        const gaveUp = await Promise.race([held.hungUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())]);
         held.release();
+        if (!gaveUp) throw new Error('the engine was still pushing 30 s after deployer exited');
       });
     }, T);
   }

@@ -8,6 +8,8 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 export interface Hold {
   /** Settles when a matching request arrived. */
   received: Promise<void>;
+  /** Settles when the client hung up on the connection of the held request. */
+  hungUp: Promise<void>;
   /** Lets the held bytes through (and everything after them on that connection). */
   release(): void;
 }
@@ -27,6 +29,7 @@ interface Pending {
   pattern: RegExp;
   what: 'answer' | 'request';
   hit: () => void;
+  hangUp: () => void;
   released: Promise<void>;
 }
 
@@ -37,13 +40,17 @@ export async function startHoldProxy(target: { socketPath: string } | { host: st
     const upstream = 'socketPath' in target ? createConnection(target.socketPath) : createConnection(target.port, target.host);
     sockets.add(client);
     sockets.add(upstream);
+    let held: Pending | undefined;
     let toClient: Promise<void> = Promise.resolve();
     let toUpstream: Promise<void> = Promise.resolve();
     client.on('data', (chunk: Buffer) => {
       const text = chunk.toString('latin1');
       const i = pending.findIndex((p) => p.pattern.test(text));
       const p = i >= 0 ? pending.splice(i, 1)[0] : undefined;
-      if (p) p.hit();
+      if (p) {
+        held = p;
+        p.hit();
+      }
       if (p?.what === 'request') toUpstream = toUpstream.then(() => p.released);
       if (p?.what === 'answer') toClient = toClient.then(() => p.released);
       void toUpstream.then(() => upstream.writable && upstream.write(chunk));
@@ -58,7 +65,10 @@ export async function startHoldProxy(target: { socketPath: string } | { host: st
       sockets.delete(upstream);
     };
     // A client that hangs up takes its held request with it: those bytes never reach the target.
-    client.on('close', end);
+    client.on('close', () => {
+      held?.hangUp();
+      end();
+    });
     upstream.on('close', () => void toClient.then(end));
     client.on('error', () => {});
     upstream.on('error', () => {});
@@ -73,11 +83,13 @@ export async function startHoldProxy(target: { socketPath: string } | { host: st
     address: 'socketPath' in listen ? `unix://${listen.socketPath}` : `127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
     holdNext(pattern, what) {
       let hit = () => {};
+      let hangUp = () => {};
       let release = () => {};
       const received = new Promise<void>((r) => (hit = r));
+      const hungUp = new Promise<void>((r) => (hangUp = r));
       const released = new Promise<void>((r) => (release = r));
-      pending.push({ pattern, what, hit, released });
-      return { received, release };
+      pending.push({ pattern, what, hit, hangUp, released });
+      return { received, hungUp, release };
     },
     async close() {
       for (const s of sockets) s.destroy();
