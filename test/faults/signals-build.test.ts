@@ -2,7 +2,9 @@
 // install; the engine committing it, its answer held by a proxy in front of the Docker socket; the
 // push, its manifest held by a proxy in front of the registry) and during `test-image` (the suite
 // running). Each exits 130 with cleanup: no build or test container, network, local tag or registry
-// tag of the interrupted revision; running delta-build again then builds and pushes it.
+// tag of the interrupted revision, and running delta-build again builds and pushes it. A push is
+// the exception: the engine completes it even after its client hung up, so deployer follows it to
+// the end and the registry and the local tag must agree.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -105,18 +107,30 @@ describe('signals during delta-build', () => {
       }, { DOCKER_HOST: dockerProxy.address });
     }, T);
 
-    faultCase('signals: build', `${sig} while pushing (the manifest held before the registry): exit 130, no tag in the registry, the re-run pushes`, async () => {
+    faultCase('signals: build', `${sig} while pushing (the manifest held before the registry): deployer follows the engine's push to its end, exit 130, registry and local tag agree`, async () => {
       const sha = await codeChange();
       const held = regProxy.holdNext(new RegExp(`^PUT /v2/${deltaPath}/manifests/${sha}`, 'm'), 'request');
-      return interruptBuild(sig, sha, mainDir, async (run) => {
-        await held.received;
-        run.child.kill(sig);
-        // The engine must give the push up once deployer does: its held manifest never lands.
-        await run.result();
-        const gaveUp = await Promise.race([held.hungUp.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 30_000).unref())]);
-        held.release();
-        if (!gaveUp) throw new Error('the engine was still pushing 30 s after deployer exited');
-      });
+      const run = startCli(['delta-build', sha], { cwd: mainDir });
+      await held.received;
+      run.child.kill(sig);
+      // The engine goes on pushing when its client hangs up: deployer must wait and tell.
+      await run.waitForText(`${sig} received`);
+      held.release();
+      const r = await run.result();
+      const lost: string[] = [];
+      for (const c of await containersNamed(`deployer-build-${app}-${sha.slice(0, 12)}`)) lost.push(`build container ${c} left behind`);
+      const remote = (await registryTags(reg.url, deltaPath)).includes(sha);
+      const local = (await localTags(`${registryHost}/${deltaPath}`)).some((t) => t.endsWith(sha));
+      if (remote !== local) lost.push(`the registry ${remote ? 'has' : 'lacks'} ${sha.slice(0, 12)} but the local tag is ${local ? 'there' : 'gone'}`);
+      const again = await runCli(['delta-build', sha], { cwd: mainDir, timeoutMs: T });
+      if (again.exitCode !== 0) lost.push(`the re-run exited ${again.exitCode}:\n${again.stderr}`);
+      return {
+        exitCode: r.exitCode,
+        expectedExit: 130,
+        output: r.stdout + r.stderr,
+        message: new RegExp(`was under way in the engine and completed: it is in the registry[\\s\\S]*interrupted \\(${sig}\\); cleanup ran`),
+        lost,
+      };
     }, T);
   }
 });

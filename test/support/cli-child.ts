@@ -23,6 +23,8 @@ export function startCli(args: string[], opts: { cwd: string; env?: Record<strin
     env: { CI: 'true', NO_COLOR: '1', ...opts.env },
     reject: false,
     timeout: 100_000,
+    // kill('SIGTERM') must be one SIGTERM: execa's default SIGKILLs after 5 s, cutting cleanup short.
+    forceKillAfterDelay: false,
     stdin: 'ignore',
   });
   let out = '';
