@@ -39,8 +39,11 @@ export interface LbHost {
   /** mkdir that fails if it exists: the lock primitive. Resolves false when it already existed. */
   mkdirExclusive(path: string): Promise<boolean>;
   mkdirp(path: string): Promise<void>;
-  /** Runs argv (quoted for the remote shell when over SSH; never a shell string built from data). */
-  run(argv: readonly string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /**
+   * Runs argv (quoted for the remote shell when over SSH; never a shell string built from data).
+   * `signal` kills the command (its process group over SSH) and rejects with the abort reason.
+   */
+  run(argv: readonly string[], opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
   /**
    * One HTTP request to a unix socket on the host (switch.method dynamic's control endpoint): no
    * TCP port is opened for it; over SSH it goes through a forwarded stream to the remote socket.

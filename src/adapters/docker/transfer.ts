@@ -121,7 +121,11 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
     return await withRetry(deps, `push ${ref}`, opts.signal, async () => {
       const tally = new PushTally();
       // Always name the tag: without it the engine pushes every local tag of the repository.
-      const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}), abortSignal: opts.signal } as Docker.ImagePushOptions);
+      // No abortSignal: the engine goes on pushing when its client hangs up (measured in
+      // test/faults/signals-build.test.ts), so an interrupted push is followed to its end and the
+      // caller reports what landed (a second Ctrl-C still exits at once).
+      opts.signal.throwIfAborted();
+      const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}) } as Docker.ImagePushOptions);
       await followStream(deps.docker, stream, (e) => {
         const line = tally.add(e);
         if (line) opts.onProgress?.(`push ${ref}: ${line}`);

@@ -67,6 +67,7 @@ export function schedulerFor(w: SchedulerWiring): SchedulerPort {
       url: m.url,
       ...(auth ? { auth } : {}),
       ...(m.caFile ? { caFile: w.resolvePath(m.caFile) } : {}),
+      requestTimeoutMs: m.requestTimeoutSeconds * 1000,
       sleep: (ms, signal) => w.clock.sleep(ms, signal),
       debug: (msg) => w.log.debug(msg),
     });

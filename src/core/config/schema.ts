@@ -114,6 +114,8 @@ export const marathonSchema = z.strictObject({
   mem: z.number().positive().default(512),
   /** PEM file of the CA that signed Marathon's certificate (https only). */
   caFile: relOrAbsPath.optional(),
+  /** Per request: until the answer's headers arrive, and between its chunks (5xx and timeouts are retried). */
+  requestTimeoutSeconds: seconds.default(30),
 });
 
 export const deploySchema = z.strictObject({

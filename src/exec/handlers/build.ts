@@ -56,6 +56,12 @@ export const buildHandlers: HandlersFor<BuildStep> = {
   async 'build.push'(step, ctx) {
     const r = await ctx.ports.images.push(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
     ctx.vars.set(`pushed:${step.ref}`, r);
+    // Interrupted while the engine pushed: it finished anyway, so the tag is in the registry and
+    // stays (local and remote agree); the run still ends as interrupted.
+    if (ctx.signal.aborted) {
+      ctx.ports.log.info(`the push of ${step.ref} was under way in the engine and completed: it is in the registry`);
+      ctx.signal.throwIfAborted();
+    }
   },
 
   async 'build.container'(step, ctx) {

@@ -56,8 +56,9 @@ function tail(r: RunResult): string[] {
   return text ? text.split('\n').slice(-12).map((l) => `  ${l}`) : [];
 }
 
-async function runChecked(host: LbHost, argv: readonly string[], what: string): Promise<void> {
-  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
+/** `signal` only for what is safe to cut short (a test); a reload always runs to its end. */
+async function runChecked(host: LbHost, argv: readonly string[], what: string, signal?: AbortSignal): Promise<void> {
+  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   if (r.exitCode !== 0) {
     throw new HostFailure(host.name, `${what} \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
   }
@@ -118,8 +119,8 @@ function asHostFailure(host: string, e: unknown): HostFailure {
 }
 
 /** Runs the item's test with the staged file in place of the live one. */
-async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
-  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
+async function testStaged(host: LbHost, item: FileTxnItem, signal: AbortSignal): Promise<void> {
+  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test', signal);
   if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${displayArgv(item.test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
   const plan = shadowTree(item.test.main, item.path, item.staged, await gatherConfFacts(host, item.test.main, item.path));
   if (!plan.ok) throw new HostFailure(host.name, plan.problem);
@@ -131,7 +132,7 @@ async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
       written.push(f.path);
       await host.writeFile(f.path, Buffer.from(f.text), original);
     }
-    await runChecked(host, item.test.argv, 'test');
+    await runChecked(host, item.test.argv, 'test', signal);
   } finally {
     for (const f of written) await host.remove(f).catch(() => {});
   }
@@ -240,7 +241,7 @@ export async function applyFiles(
           await runChecked(host, ['chmod', '700', item.socketDir], 'restrict the control socket directory');
         }
         await host.writeFile(item.staged, Buffer.from(item.after), prev);
-        await testStaged(host, item);
+        await testStaged(host, item, opts.signal);
       } catch (e) {
         throw asHostFailure(item.host, e);
       }

@@ -76,12 +76,15 @@ async function probeAll(ctx: ExecContext, probes: readonly (VerifyProbe & { host
 
 async function acquireOrExplain(ctx: ExecContext, req: { who: string; revision: string; command: string }, waitMs: number): Promise<LockOwner> {
   const deadline = Date.now() + waitMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const r = await ctx.ports.lock.acquire(req);
     if (r.acquired) return r.owner;
     // A dead holder never lets go: say so at once instead of waiting.
     if (r.state.holder === 'dead' || Date.now() >= deadline || ctx.signal.aborted) throw lockHeldError(ctx.ports.lock.location, r.state);
-    ctx.ports.log.progress(`waiting for the switch lock (${r.state.owner ? describeOwner(r.state.owner) : 'being taken'})`);
+    // Once as a line (a Jenkins log must say why the run stalls), then as progress.
+    const waiting = `waiting for the switch lock (${r.state.owner ? describeOwner(r.state.owner) : 'being taken'}), up to ${Math.round(waitMs / 1000)}s`;
+    if (attempt === 0) ctx.ports.log.info(waiting);
+    else ctx.ports.log.progress(waiting);
     await ctx.ports.clock.sleep(500, ctx.signal).catch(() => {});
   }
 }
