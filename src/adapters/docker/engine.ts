@@ -168,7 +168,7 @@ export function dockerEngine(docker: Docker): DockerPort {
         await new Promise<void>((resolve, reject) => {
           const onAbort = () => {
             stream.destroy();
-            reject(opts.signal?.reason ?? new Error('aborted'));
+            reject(opts.signal?.reason);
           };
           if (opts.signal?.aborted) return onAbort();
           opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -185,7 +185,7 @@ export function dockerEngine(docker: Docker): DockerPort {
           stderr: Buffer.concat(chunks.stderr).toString('utf8'),
         };
       } catch (e) {
-        if (opts.signal?.aborted) throw e;
+        if (opts.signal?.aborted) throw opts.signal.reason;
         throw engineError(`run ${JSON.stringify(cmd.join(' ').slice(0, 80))} in ${id.slice(0, 12)}`, e);
       }
     },
