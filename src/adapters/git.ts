@@ -1,5 +1,5 @@
 import { execa, ExecaError } from 'execa';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { parseRawDiff } from '../core/changes/git-raw.js';
 import { PreconditionError, StepFailedError, UsageError } from '../core/errors.js';
 import type { GitPort } from '../ports/git.js';
@@ -33,6 +33,20 @@ async function commitsWithPrefix(root: string, prefix: string): Promise<string[]
     const type = await git(root, ['cat-file', '-t', sha]).then((r) => r.stdout, () => '');
     if (type === 'commit') out.push((await git(root, ['show', '-s', '--format=%H %s', sha])).stdout);
   }
+  return out;
+}
+
+/**
+ * The tar without the entry named `name`. tar-stream loads only here, when a prefixed archive is
+ * asked for (`deployer changes` never does: README, "Performance").
+ */
+function withoutEntry(tar: Readable, name: string): Readable {
+  const out = new PassThrough();
+  import('./docker/context.js').then(({ filterTar }) => {
+    const filtered = filterTar(tar, (p) => p !== name);
+    filtered.on('error', (e: Error) => out.destroy(e));
+    filtered.pipe(out);
+  }, (e: unknown) => out.destroy(e as Error));
   return out;
 }
 
@@ -90,8 +104,8 @@ export function gitAt(root: string): GitPort {
       const out = (await git(root, ['status', '--porcelain', '--untracked-files=no'])).stdout;
       return out.trim().length > 0;
     },
-    archive(rev, paths) {
-      const args = ['archive', '--format=tar', rev];
+    archive(rev, paths, opts = {}) {
+      const args = ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), rev];
       if (paths && paths.length) args.push('--', ...paths);
       const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV });
       // The tar ends only once git has exited successfully: a failing git (bad path, corrupt object)
@@ -105,7 +119,7 @@ export function gitAt(root: string): GitPort {
           out.destroy(new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${stderr || String(e)}`, { cause: e, code: 'git.archive' }));
         },
       );
-      return out;
+      return opts.prefix ? withoutEntry(out, opts.prefix.replace(/\/+$/, '')) : out;
     },
     async show(rev, path) {
       try {

@@ -171,6 +171,21 @@ describe('full-build → delta-build → verify, through the CLI', () => {
     expect(v.exitCode, v.stderr + v.stdout).toBe(0);
   }, T);
 
+  it('what a full build accepts a delta applies too: symlinks climbing out of appDir and above /, a file named :(glob)x; verify passes', async () => {
+    shas.links = await repo.commit('odd paths', {
+      write: { 'links/climb': { symlink: '../../../../../../etc/passwd' }, 'links/out': { symlink: '../../outside' }, ':(glob)x': 'glob\n' },
+    });
+    const r = await cli(['delta-build']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await imageInspect(`${delta}:${shas.links}`)).Config.Labels['deployer.change-class']).toBe('code');
+    const ref = `${delta}:${shas.links}`;
+    expect((await runIn(ref, ['readlink', '/app/links/climb'])).stdout).toBe('../../../../../../etc/passwd');
+    expect((await runIn(ref, ['readlink', '/app/links/out'])).stdout).toBe('../../outside');
+    expect((await runIn(ref, ['cat', '/app/:(glob)x'])).stdout).toBe('glob');
+    const v = await cli(['verify', shas.links]);
+    expect(v.exitCode, v.stderr + v.stdout).toBe(0);
+  }, T);
+
   it('verify fails (exit 1) and names the difference when the delta image was tampered with', async () => {
     const ref = `${delta}:${shas.code}`;
     const name = `${app}-tamper`;
