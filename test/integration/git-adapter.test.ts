@@ -40,7 +40,7 @@ describe('git adapter (real git)', () => {
       body.resume();
     });
     git.archive(repo.initialSha, ['dir/b.txt', 'link'], { prefix: 'opt/app/' }).pipe(extract);
-    await new Promise((resolve, reject) => extract.on('finish', resolve).on('error', reject));
+    await new Promise<void>((resolve, reject) => extract.on('finish', () => resolve()).on('error', reject));
     expect(names.filter((n) => n !== 'pax_global_header')).toEqual(['opt/app/dir/', 'opt/app/dir/b.txt', 'opt/app/link']);
     await expect(drain(git.archive(repo.initialSha, ['no/such/path'], { prefix: 'app/' }))).rejects.toThrow(/git archive \w+ failed/);
   });
