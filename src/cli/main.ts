@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     const env: CommandEnv = {
       loaded,
       config: loaded.config,
-      ports: wirePorts(loaded, out),
+      ports: wirePorts(loaded, out, controller.signal),
       out,
       globals,
       signal: controller.signal,

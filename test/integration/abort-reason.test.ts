@@ -3,15 +3,18 @@
 // signal.reason — never its library's generic AbortError ("The operation was aborted"), which the
 // CLI would report as a bug. Each case interrupts a real call at the point where it waits: a server
 // that accepts the connection and never answers, or answers the headers and never the body, the
-// engine running a command, building, pushing and pulling.
+// engine running a command, building, pushing and pulling, a git held up by a hook.
 import { execa } from 'execa';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock.js';
+import { gitAt } from '../../src/adapters/git.js';
 import { dockerClient } from '../../src/adapters/docker/client.js';
 import { dockerEngine } from '../../src/adapters/docker/engine.js';
 import { dockerImages } from '../../src/adapters/docker/images.js';
@@ -22,6 +25,8 @@ import { connectSsh } from '../../src/adapters/ssh/connect.js';
 import { signalInterruption } from '../../src/core/errors.js';
 import { z } from 'zod';
 import { uniqueName } from '../support/build.js';
+import { makeGitRepo } from '../support/git-repo.js';
+import { waitFor } from '../support/wait.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
 
 const T = 120_000;
@@ -116,6 +121,26 @@ describe('an interrupted adapter rejects with the abort reason', () => {
     await expect(a.result).rejects.toBe(a.reason);
     const b = await interrupted(stalling.nextBody(), (s) => client(stalling.port).request('GET', '/v2/info', { schema: z.unknown(), signal: s }));
     await expect(b.result).rejects.toBe(b.reason);
+  });
+
+  it('git: a git still running (held up by an fsmonitor hook)', async () => {
+    const repo = await makeGitRepo({ 'a.txt': 'a\n' });
+    try {
+      const marker = join(repo.dir, '.git', 'hook-started');
+      const hook = join(repo.dir, '.git', 'slow-fsmonitor');
+      // The hook outlives the killed git by at most 20 s, then exits by itself.
+      await writeFile(hook, `#!/bin/sh\ntouch '${marker}'\nexec sleep 20 2>/dev/null\n`, { mode: 0o755 });
+      await repo.git(['config', 'core.fsmonitor', hook]);
+      const started = waitFor(async () => existsSync(marker) || undefined, { what: 'the fsmonitor hook to start', timeoutMs: 30_000, intervalMs: 50 });
+      const a = await interrupted(started, (signal) => gitAt(repo.dir, { signal }).isDirty());
+      await expect(a.result).rejects.toBe(a.reason);
+      const ac = new AbortController();
+      ac.abort(signalInterruption('SIGTERM'));
+      await expect(gitAt(repo.dir, { signal: ac.signal }).show('HEAD', 'a.txt')).rejects.toBe(ac.signal.reason);
+      await expect(gitAt(repo.dir, { signal: ac.signal }).resolve('HEAD')).rejects.toBe(ac.signal.reason);
+    } finally {
+      await repo.close();
+    }
   });
 
   describe('ssh', () => {
