@@ -1,3 +1,4 @@
+import { abortedOr } from './abort.js';
 import { systemClock } from './clock.js';
 import { PreconditionError, StepFailedError } from '../core/errors.js';
 import { backoffDelay, DEFAULT_RETRY, isTransientMessage, isTransientStatus, type RetryPolicy } from '../core/build/retry.js';
@@ -157,12 +158,16 @@ export function registryClient(opts: RegistryClientOptions) {
     return res;
   }
 
-  async function json<T>(res: Response, what: string): Promise<T> {
+  async function json<T>(res: Response, what: string, signal?: AbortSignal): Promise<T> {
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       throw new StepFailedError(`registry ${host}: ${what} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { code: 'registry.failed' });
     }
-    return (await res.json()) as T;
+    try {
+      return (await res.json()) as T;
+    } catch (e) {
+      throw abortedOr(signal, e);
+    }
   }
 
   return {
@@ -178,10 +183,10 @@ export function registryClient(opts: RegistryClientOptions) {
     /** Compressed size of each layer of a manifest, keyed by the 12-hex truncated diff id. */
     async layerSizes(ref: string, digest: string, signal?: AbortSignal): Promise<Map<string, number>> {
       const { path } = parseRef(ref);
-      const manifest = await json<Manifest>(await get(`/v2/${path}/manifests/${digest}`, MANIFEST_TYPES, signal), `manifest ${ref}@${digest}`);
+      const manifest = await json<Manifest>(await get(`/v2/${path}/manifests/${digest}`, MANIFEST_TYPES, signal), `manifest ${ref}@${digest}`, signal);
       const sizes = new Map<string, number>();
       if (!manifest.config?.digest || !manifest.layers) return sizes;
-      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`);
+      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`, signal);
       const diffIds = blob.rootfs?.diff_ids ?? [];
       manifest.layers.forEach((l, i) => {
         const diffId = diffIds[i];
@@ -198,14 +203,14 @@ export function registryClient(opts: RegistryClientOptions) {
         return undefined;
       }
       let digest = res.headers.get('docker-content-digest') ?? '';
-      let manifest = await json<Manifest>(res, `manifest ${ref}`);
+      let manifest = await json<Manifest>(res, `manifest ${ref}`, signal);
       if (manifest.manifests) {
         const arch = process.arch === 'x64' ? 'amd64' : process.arch;
         const pick = manifest.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ?? manifest.manifests[0];
         if (!pick) return undefined;
         res = await get(`/v2/${path}/manifests/${pick.digest}`, MANIFEST_TYPES, signal);
         digest = pick.digest;
-        manifest = await json<Manifest>(res, `manifest ${ref}@${pick.digest}`);
+        manifest = await json<Manifest>(res, `manifest ${ref}@${pick.digest}`, signal);
       }
       if (!manifest.config?.digest) {
         throw new StepFailedError(`registry ${host}: ${ref} has a schema ${manifest.schemaVersion ?? '?'} manifest without a config`, {
@@ -213,7 +218,7 @@ export function registryClient(opts: RegistryClientOptions) {
           code: 'registry.failed',
         });
       }
-      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`);
+      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`, signal);
       const config = blob.config ?? {};
       return {
         ref,

@@ -17,7 +17,7 @@ import type { Output } from './output.js';
 
 // The only place adapters are built. Constructing them does no I/O: a command that never touches
 // Docker never connects to it — nor loads dockerode or ssh2 (src/adapters/lazy.ts).
-export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
+export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSignal): Ports {
   let client: Promise<Docker> | undefined;
   const dockerClient = () => (client ??= import('../adapters/docker/client.js').then((m) => m.dockerClient()));
   const docker = lazyPort<DockerPort>(async () => {
@@ -42,7 +42,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     log: out,
   }), {});
   return {
-    git: gitAt(configPath(loaded, loaded.config.build.context)),
+    git: gitAt(configPath(loaded, loaded.config.build.context), { signal }),
     docker,
     clock: systemClock,
     log: out,

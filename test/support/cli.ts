@@ -25,3 +25,18 @@ export async function runCli(args: string[], opts: { cwd: string; env?: Record<s
   });
   return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
 }
+
+/**
+ * Builds the CLI (tsconfig.build.json, as `npm run build` does) into a private copy inside the repo
+ * (so node_modules resolve), never over dist/, which other test files run at the same time.
+ * Returns the copy's bin/deployer.
+ */
+export async function privateBuild(name: string): Promise<{ bin: string; remove(): Promise<void> }> {
+  const { copyFile, mkdir, rm } = await import('node:fs/promises');
+  const { join } = await import('node:path');
+  const dir = join(ROOT, `.private-build-${name}-${process.pid}`);
+  await execa('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(dir, 'dist')], { cwd: ROOT });
+  await mkdir(join(dir, 'bin'), { recursive: true });
+  await copyFile(join(ROOT, 'bin/deployer'), join(dir, 'bin/deployer'));
+  return { bin: join(dir, 'bin/deployer'), remove: () => rm(dir, { recursive: true, force: true }) };
+}

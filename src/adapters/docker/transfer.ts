@@ -82,7 +82,7 @@ async function withRetry<T>(deps: TransferDeps, what: string, signal: AbortSigna
     try {
       return await fn();
     } catch (e) {
-      if (signal.aborted) throw e;
+      if (signal.aborted) throw signal.reason;
       const message = daemonMessage(e);
       if (attempt >= policy.attempts || !isTransientMessage(message)) throw e;
       const delay = backoffDelay(policy, attempt);
@@ -140,7 +140,7 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
       return r;
     });
   } catch (e) {
-    if (opts.signal.aborted) throw e;
+    if (opts.signal.aborted) throw opts.signal.reason;
     throw transferError('push', ref, e, auth);
   }
 }
@@ -155,7 +155,7 @@ export async function pullImage(deps: TransferDeps, ref: string, opts: TransferO
       });
     });
   } catch (e) {
-    if (opts.signal.aborted) throw e;
+    if (opts.signal.aborted) throw opts.signal.reason;
     throw transferError('pull', ref, e, auth);
   }
 }

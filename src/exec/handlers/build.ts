@@ -1,5 +1,5 @@
 import { diffFs, renderDifference, volatileMatcher, type VerifyResult } from '../../core/build/fs-diff.js';
-import { batches } from '../../core/build/paths.js';
+import { batches, byDepth } from '../../core/build/paths.js';
 import { shortId } from '../../core/build/refs.js';
 import { StepFailedError } from '../../core/errors.js';
 import type { BuildStep, TagUndo } from '../../core/steps/build.js';
@@ -98,23 +98,39 @@ export const buildHandlers: HandlersFor<BuildStep> = {
 
   async 'build.delete'(step, ctx) {
     const run = commandRunner(ctx, step.container);
-    for (const batch of batches(step.paths)) {
-      const r = await run(['rm', '-f', '--', ...batch], { asRoot: true });
-      if (r.exitCode !== 0) {
-        throw new StepFailedError(`deleting files in ${step.container} failed (exit ${r.exitCode})`, {
-          details: (r.stderr || r.stdout).trim().split('\n').slice(-TAIL),
-          code: 'build.delete',
-        });
+    // `rm -f` for files; `rm -rf` only for directories found empty (`rm -d` is not in every rm).
+    const remove = async (paths: string[], what: string, flags: string) => {
+      for (const batch of batches(paths)) {
+        const r = await run(['rm', flags, '--', ...batch], { asRoot: true });
+        if (r.exitCode !== 0) {
+          throw new StepFailedError(`deleting ${what} in ${step.container} failed (exit ${r.exitCode})`, {
+            details: (r.stderr || r.stdout).trim().split('\n').slice(-TAIL),
+            hint: 'deletions run `rm` inside the build container: the base image needs it',
+            code: 'build.delete',
+          });
+        }
       }
-    }
+    };
+    await remove(step.paths, 'files', '-f');
     // Only empty directories go: whatever else lives there (logs, installed files) stays, as it
-    // would in a full build.
-    for (const batch of batches(step.dirs)) await run(['rmdir', '--', ...batch], { asRoot: true });
+    // would in a full build. Emptiness is read through the Docker API, not with rmdir (an image may
+    // lack it, and a failing rmdir cannot be told from a non-empty directory); deepest first, one
+    // depth at a time, so a parent emptied by its children's removal goes too.
+    for (const level of byDepth(step.dirs)) {
+      const empty = (await Promise.all(level.map(async (d) => ((await ctx.ports.docker.isEmptyDirectory(step.container, d)) ? d : undefined))))
+        .filter((d): d is string => d !== undefined);
+      await remove(empty, 'empty directories', '-rf');
+    }
   },
 
   async 'build.copy'(step, ctx) {
+    // Extracted at / with appDir as the entries' prefix, not into appDir: the engine refuses a
+    // symlink that points outside the directory it extracts into ("invalid symlink"), and a full
+    // build's COPY takes any symlink as it is (`lib -> ../shared`, one climbing above /).
+    const prefix = step.appDir.replace(/^\/+|\/+$/g, '');
     for (const batch of batches(step.paths, 256 * 1024)) {
-      await ctx.ports.docker.putArchive(step.container, ctx.ports.git.archive(step.revision, batch), step.appDir);
+      const tar = ctx.ports.git.archive(step.revision, batch, prefix ? { prefix: `${prefix}/` } : {});
+      await ctx.ports.docker.putArchive(step.container, tar, '/');
     }
   },
 

@@ -194,6 +194,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
           failure = new MarathonHttpError(method, path, status, body, raw, attempt);
           if (!RETRY_STATUS.has(status)) throw failure;
         } catch (e) {
+          if (o.signal?.aborted) throw o.signal.reason;
           if (e instanceof MarathonHttpError && !RETRY_STATUS.has(e.status)) throw e;
           if (!(e instanceof TransportError) && !(e instanceof MarathonHttpError)) throw e;
           if (e instanceof TransportError && !RETRY_CODES.has(e.code)) throw unreachable(method, path, e, attempt);
