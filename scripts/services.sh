@@ -16,6 +16,7 @@ have htpasswd || need_pkgs+=(apache2-utils)
 have xmllint || need_pkgs+=(libxml2-utils)
 have git || need_pkgs+=(git)
 have gcc || need_pkgs+=(gcc libc6-dev)
+have jq || need_pkgs+=(jq)   # examples/jenkins read --json output with it
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"
