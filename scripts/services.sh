@@ -18,6 +18,7 @@ have git || need_pkgs+=(git)
 have gcc || need_pkgs+=(gcc libc6-dev)
 # switch.method: dynamic (reload-free switches) needs nginx's Lua module.
 [ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
+have jq || need_pkgs+=(jq)   # examples/jenkins read --json output with it
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"

@@ -8,7 +8,7 @@ import type { RemoteImage } from '../ports/images.js';
 import type { Log } from '../ports/log.js';
 import type { CredentialsLoader, RegistryCredentials } from './docker/registry-auth.js';
 
-// The registry's HTTP API (distribution v2), read-only: is it there, may we in, what is under a tag
+// The registry's HTTP API (distribution v2), read-only (doctor's pushProbe starts an upload and cancels it): is it there, may we in, what is under a tag
 // (manifest digest, config digest = image id, labels, layer count). Basic auth, or the Bearer token
 // handshake when the registry answers with one. Loopback registries speak plain http (as the engine
 // assumes for 127.0.0.0/8); everything else https. Connection failures and 5xx are retried with
@@ -132,13 +132,13 @@ export function registryClient(opts: RegistryClientOptions) {
     return token;
   }
 
-  /** GET with the auth handshake; 401 after authenticating is a PreconditionError. */
-  async function get(path: string, accept: string | undefined, signal?: AbortSignal): Promise<Response> {
+  /** A request with the auth handshake; 401 after authenticating is a PreconditionError. */
+  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, accept: string | undefined, signal?: AbortSignal): Promise<Response> {
     const url = `${base}${path}`;
     const headers: Record<string, string> = accept ? { accept } : {};
     const c = await credentials();
     if (scheme === 'basic' && c) headers.authorization = basic(c);
-    let res = await fetchRetrying(url, { headers }, signal);
+    let res = await fetchRetrying(url, { method, headers }, signal);
     if (res.status !== 401) return res;
     const challenge = res.headers.get('www-authenticate') ?? '';
     await res.body?.cancel();
@@ -150,13 +150,15 @@ export function registryClient(opts: RegistryClientOptions) {
       if (!c) throw authError(401, c, path);
       headers.authorization = basic(c);
     }
-    res = await fetchRetrying(url, { headers }, signal);
+    res = await fetchRetrying(url, { method, headers }, signal);
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw authError(res.status, c, path);
     }
     return res;
   }
+
+  const get = (path: string, accept: string | undefined, signal?: AbortSignal) => send('GET', path, accept, signal);
 
   async function json<T>(res: Response, what: string, signal?: AbortSignal): Promise<T> {
     if (!res.ok) {
@@ -178,6 +180,32 @@ export function registryClient(opts: RegistryClientOptions) {
       await res.body?.cancel();
       if (res.status === 403) throw authError(403, await credentials(), '/v2/');
       if (!res.ok) throw new StepFailedError(`registry ${host}: GET /v2/ answered HTTP ${res.status}`, { code: 'registry.failed' });
+    },
+
+    /**
+     * Push permission without pushing: starts a blob upload and cancels it (the registry keeps
+     * nothing; an upload it never saw completed is not a blob). For `deployer doctor`.
+     */
+    async pushProbe(repository: string, signal?: AbortSignal): Promise<void> {
+      const res = await send('POST', `/v2/${repository}/blobs/uploads/`, undefined, signal);
+      await res.body?.cancel();
+      if (res.status !== 202) {
+        throw new PreconditionError(`registry ${host}: may not push to ${repository} (starting an upload answered HTTP ${res.status})`, {
+          hint: 'give the user push permission on that repository, or check images.delta / images.full',
+          code: 'registry.push',
+        });
+      }
+      const location = res.headers.get('location');
+      if (!location) return;
+      const upload = new URL(location, base);
+      const cancel = await send('DELETE', `${upload.pathname}${upload.search}`, undefined, signal);
+      await cancel.body?.cancel();
+      if (!cancel.ok && cancel.status !== 404) {
+        throw new StepFailedError(`registry ${host}: cancelling the probe upload answered HTTP ${cancel.status}`, {
+          hint: 'the registry purges abandoned uploads itself (storage.maintenance.uploadpurging)',
+          code: 'registry.failed',
+        });
+      }
     },
 
     /** Compressed size of each layer of a manifest, keyed by the 12-hex truncated diff id. */

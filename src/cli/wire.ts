@@ -6,10 +6,12 @@ import { nodeHttp } from '../adapters/http.js';
 import { lazyPort } from '../adapters/lazy.js';
 import { fileRecordStore } from '../adapters/records-file.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
+import { localLbHost } from '../adapters/lb/local.js';
 import { switchState } from '../adapters/state/index.js';
 import { schedulerFor } from '../adapters/scheduler/index.js';
 import type { ContainerSshPort } from '../ports/container-ssh.js';
 import type { DockerPort } from '../ports/docker.js';
+import type { DoctorPort } from '../ports/doctor.js';
 import type { ImagesPort } from '../ports/images.js';
 import type { Ports } from '../ports/index.js';
 import { configPath, type LoadedConfig } from './config-file.js';
@@ -63,4 +65,21 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
     lb,
     ...switchState({ config: loaded.config, lb, clock: systemClock }),
   };
+}
+
+/** `deployer doctor`'s own probes (engine identity, registry push permission, this machine). */
+export function wireDoctor(loaded: LoadedConfig, out: Output): DoctorPort {
+  const host = loaded.config.registry?.host;
+  return lazyPort<DoctorPort, 'nodeVersion' | 'local'>(async () => {
+    const [{ doctorProbes }, { dockerClient }, { loadRegistryCredentials }] = await Promise.all([
+      import('../adapters/doctor.js'), import('../adapters/docker/client.js'), import('../adapters/docker/registry-auth.js'),
+    ]);
+    return doctorProbes({
+      docker: async () => dockerClient(),
+      dockerHost: process.env.DOCKER_HOST,
+      registry: host,
+      credentials: () => loadRegistryCredentials(host!, process.env),
+      log: out,
+    });
+  }, { nodeVersion: process.versions.node, local: localLbHost('local') });
 }
