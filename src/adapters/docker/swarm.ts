@@ -53,7 +53,8 @@ function notManager(action: string, e: unknown): Error {
 function toTask(t: RawTask): SwarmTask {
   // On a dual-stack node each port is published twice, first on 0.0.0.0 then on [::], and the
   // engine (20.10) may pick *different* host ports for the two; PortStatus drops the host IP but
-  // keeps that order. Node addresses are IPv4 (Status.Addr), so the first entry is the one.
+  // keeps that order. Node addresses are IPv4 (Status.Addr), so the first entry is the one
+  // (docs/traps.md §5).
   const ports = new Map<number, number>();
   for (const p of t.Status.PortStatus?.Ports ?? []) {
     if (p.TargetPort && p.PublishedPort && !ports.has(p.TargetPort)) ports.set(p.TargetPort, p.PublishedPort);

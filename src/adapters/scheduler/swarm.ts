@@ -181,7 +181,7 @@ export function swarmScheduler(opts: SwarmSchedulerOptions): SchedulerPort {
       // Node agents report task states asynchronously: a task listed as running may have died a
       // moment ago and its host port be free, or taken by someone else's container. A task is only
       // probed once it was already running in the previous round, so a crash-looping app is never
-      // mistaken for a healthy one.
+      // mistaken for a healthy one (docs/traps.md §5).
       let runningBefore = new Set<string>();
       const reported = new Map<number, string>();
       let slots: Slot[] = [];
@@ -230,7 +230,8 @@ export function swarmScheduler(opts: SwarmSchedulerOptions): SchedulerPort {
       const found = await services({ [LABELS.app]: app, [LABELS.revision]: revision });
       if (!found.length) return;
       await Promise.all(found.map((s) => swarm.removeService(s.id)));
-      // Removal is asynchronous: the tasks stop (stopGracePeriodSeconds) after the service is gone.
+      // Removal is asynchronous: the tasks stop (stopGracePeriodSeconds) after the service is gone,
+      // and only a label filter still finds them (docs/traps.md §5).
       const ids = new Set(found.map((s) => s.id));
       const waitMs = opts.destroyWaitMs ?? 60_000;
       const until = clock.now().getTime() + waitMs;

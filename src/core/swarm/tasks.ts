@@ -27,13 +27,13 @@ export function lastFailure(tasks: SwarmTask[], slot: number): SwarmTask | undef
 /** undefined: running, probe it. */
 export function taskRunState(task: SwarmTask): InstanceState | undefined {
   if (task.state === 'running') return task.desiredState === 'running' ? undefined : 'stopped';
-  // A restart waits out its delay with desired state `ready`.
+  // A restart waits out its delay with desired state `ready` (docs/traps.md §5).
   return STARTING.has(task.state) && (task.desiredState === 'running' || task.desiredState === 'ready') ? 'starting' : 'stopped';
 }
 
 /**
  * Where other machines reach a node: Status.Addr, except that a manager may report 0.0.0.0 there
- * (moby#35437) when its address is only in ManagerStatus.Addr.
+ * when its address is only in ManagerStatus.Addr (docs/traps.md §5).
  */
 export function nodeAddress(node: SwarmNode): string | undefined {
   if (node.addr && node.addr !== '0.0.0.0') return node.addr;
