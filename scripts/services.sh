@@ -44,4 +44,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 "$(dirname "$0")/base-image.sh"
-echo "services: ready (docker $(docker version --format '{{.Server.Version}}'))"
+# Swarm mode is left to the tests that need it (test/support/swarm.ts turns it on and off again);
+# an engine that is a swarm node already serves everything here, so it is only reported.
+swarm=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+echo "services: ready (docker $(docker version --format '{{.Server.Version}}'), swarm ${swarm})"

@@ -14,6 +14,7 @@ import type { DockerPort } from '../ports/docker.js';
 import type { DoctorPort } from '../ports/doctor.js';
 import type { ImagesPort } from '../ports/images.js';
 import type { Ports } from '../ports/index.js';
+import type { SwarmPort } from '../ports/swarm.js';
 import { configPath, type LoadedConfig } from './config-file.js';
 import type { Output } from './output.js';
 
@@ -25,6 +26,13 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
   const docker = lazyPort<DockerPort>(async () => {
     const [{ dockerEngine }, c] = await Promise.all([import('../adapters/docker/engine.js'), dockerClient()]);
     return dockerEngine(c);
+  }, {});
+  const swarm = lazyPort<SwarmPort>(async () => {
+    const [{ dockerSwarm }, { loadRegistryCredentials }, c] = await Promise.all([
+      import('../adapters/docker/swarm.js'), import('../adapters/docker/registry-auth.js'), dockerClient(),
+    ]);
+    const host = loaded.config.registry?.host;
+    return dockerSwarm(c, host ? { registry: host, credentials: () => loadRegistryCredentials(host, process.env) } : {});
   }, {});
   const lb = lbHosts({ switchConfig: loaded.config.switch, resolvePath: (p) => configPath(loaded, p), log: out, env: process.env });
   const images = lazyPort<ImagesPort, 'registry'>(async () => {
@@ -56,6 +64,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
       configFile: loaded.path,
       resolvePath: (p) => configPath(loaded, p),
       docker,
+      swarm,
       clock: systemClock,
       log: out,
       env: process.env,

@@ -118,8 +118,32 @@ export const marathonSchema = z.strictObject({
   requestTimeoutSeconds: seconds.default(30),
 });
 
+/** Swarm resources per task: cpus as on `docker service create --limit-cpu`, mem in MB as for Marathon. */
+const swarmResources = z.strictObject({
+  cpus: z.number().positive().optional(),
+  mem: z.number().positive().optional(),
+});
+
+export const swarmSchema = z.strictObject({
+  /** What swarm does when a task's container exits (deployer still gates on its own health checks). */
+  restart: z.strictObject({
+    condition: z.enum(['any', 'on-failure', 'none']).default('any'),
+    delaySeconds: z.number().min(0).default(5),
+    /** 0: no limit. */
+    maxAttempts: z.number().int().min(0).default(0),
+  }).prefault({}),
+  /** Placement constraints, as `docker service create --constraint` takes them. */
+  constraints: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\s*(==|!=)\s*\S+$/, 'should be like node.labels.role==web or node.role!=manager')).default([]),
+  /** Between SIGTERM and SIGKILL when an environment is destroyed. */
+  stopGracePeriodSeconds: z.number().min(0).default(10),
+  /** At most this many tasks of one environment on one node (0: no limit). */
+  maxReplicasPerNode: z.number().int().min(0).default(0),
+  reservations: swarmResources.optional(),
+  limits: swarmResources.optional(),
+});
+
 export const deploySchema = z.strictObject({
-  scheduler: z.enum(['docker', 'marathon']).default('docker'),
+  scheduler: z.enum(['docker', 'marathon', 'swarm']).default('docker'),
   instances: z.number().int().min(1).max(100).default(1),
   port,
   /** docker scheduler: the host address published ports bind to. */
@@ -127,6 +151,7 @@ export const deploySchema = z.strictObject({
   healthCheck: healthCheckSchema.prefault({}),
   timeoutSeconds: seconds.default(300),
   marathon: marathonSchema.optional(),
+  swarm: swarmSchema.optional(),
 });
 
 export const previewSchema = z.strictObject({
@@ -209,4 +234,5 @@ export type Config = z.output<typeof configSchema>;
 export type SwitchHost = z.output<typeof switchHostSchema>;
 export type TestConfig = z.output<typeof testSchema>;
 export type DeployConfig = z.output<typeof deploySchema>;
+export type SwarmConfig = z.output<typeof swarmSchema>;
 export type SwitchConfig = z.output<typeof switchSchema>;
