@@ -153,17 +153,11 @@ async function sshChecks(h: ResolvedHost, host: LbHost, out: CheckResult[]): Pro
   }
 }
 
-/** The `switch.method` another scheduler of switches may add; only `dynamic` needs a module. */
-function switchMethod(sw: SwitchConfig): string | undefined {
-  const m = (sw as Record<string, unknown>).method;
-  return typeof m === 'string' ? m : undefined;
-}
-
 async function hostChecks(h: ResolvedHost, host: LbHost, sw: SwitchConfig): Promise<{ results: CheckResult[]; usable: boolean }> {
   const out: CheckResult[] = [];
   const id = (s: string) => `host.${h.name}.${s}`;
   const t = (s: string) => `${h.name}: ${s}`;
-  const later = ['nginx', 'files', 'nginx-test', 'included', ...(switchMethod(sw) === 'dynamic' ? ['lua'] : [])];
+  const later = ['nginx', 'files', 'nginx-test', 'included', ...(sw.method === 'dynamic' ? ['lua'] : [])];
   const titles: Record<string, string> = {
     nginx: 'nginx present', files: 'managed files writable', 'nginx-test': 'nginx -t passes', included: 'upstream file included', lua: 'nginx Lua module',
   };
