@@ -137,10 +137,15 @@ async function wholeTag(reg: Registry, auth: string, path: string, tag: string):
 }
 
 /**
- * Runs the CLI as a child, waits until `ready(stderr)` holds (polled), then sends SIGINT: the
- * "interruptible" half of a fault that would otherwise wait a long time.
+ * Runs the CLI as a child, waits until `ready(stderr)` holds (polled), then does `act` to it
+ * (default: SIGINT, the "interruptible" half of a fault that would otherwise wait a long time).
  */
-export async function interruptWhen(w: BuildWorld, args: string[], ready: (stderr: string) => boolean, o: { dir?: string } = {}): Promise<CliResult> {
+export async function runUntil(
+  w: BuildWorld,
+  args: string[],
+  ready: (stderr: string) => boolean | Promise<boolean>,
+  o: { dir?: string; act?: (child: { kill(sig: NodeJS.Signals): boolean }) => Promise<void> } = {},
+): Promise<CliResult> {
   const child = execa(process.execPath, ['--import', TSX_LOADER, CLI_ENTRY, ...args], {
     cwd: o.dir ?? w.dir,
     env: { CI: 'true', NO_COLOR: '1', ...w.env },
@@ -157,11 +162,13 @@ export async function interruptWhen(w: BuildWorld, args: string[], ready: (stder
     done = true;
   });
   const deadline = Date.now() + 60_000;
-  while (!done && !ready(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
-  if (!done) child.kill('SIGINT');
+  while (!done && !(await ready(stderr)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  if (!done) await (o.act ?? (async (c) => void c.kill('SIGINT')))(child);
   const r = await child;
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
+
+export const interruptWhen = (w: BuildWorld, args: string[], ready: (stderr: string) => boolean, o: { dir?: string } = {}) => runUntil(w, args, ready, o);
 
 export const out = (r: CliResult) => r.stdout + r.stderr;
 
