@@ -8,7 +8,7 @@ import { execa } from 'execa';
 import { containersNamed, localTags, makeWebappRepo, removeRepositories, uniqueName, writeBuildConfig } from './build.js';
 import { runCli, type CliResult } from './cli.js';
 import { startFaultProxy, type FaultProxy } from './fault-proxy.js';
-import type { GitRepo } from './git-repo.js';
+import type { GitRepo, RepoFiles } from './git-repo.js';
 import { all, listTags, newTags, orphanContainers } from './nothing-lost.js';
 import { startRegistry, type Registry } from './registry.js';
 import { CLI_ENTRY, TSX_LOADER } from './test-image.js';
@@ -56,11 +56,11 @@ export interface Snapshot {
   head: string;
 }
 
-export async function buildWorld(prefix: string, opts: { extra?: string } = {}): Promise<BuildWorld> {
+export async function buildWorld(prefix: string, opts: { extra?: string; files?: RepoFiles } = {}): Promise<BuildWorld> {
   const app = uniqueName(prefix);
   const reg = await startRegistry({ htpasswd: { user: USER, password: PASSWORD } });
   const proxy = await startFaultProxy({ host: '127.0.0.1', port: reg.port });
-  const repo = await makeWebappRepo();
+  const repo = await makeWebappRepo(opts.files);
   const work = await tmpDir(`deployer-faults-${prefix}-`);
   const dockerConfig = join(work.path, 'docker-config');
   await mkdir(dockerConfig);
