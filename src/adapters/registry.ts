@@ -58,6 +58,12 @@ function transportMessage(e: unknown): string {
 
 const defaultSleep = systemClock.sleep;
 
+/** The response with its body already read (null for the statuses that may not carry one). */
+async function whole(res: Response): Promise<Response> {
+  const body = res.status === 204 || res.status === 304 ? null : await res.arrayBuffer();
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
 export function registryClient(opts: RegistryClientOptions) {
   const { host } = opts;
   const base = `${isLoopbackHost(host) ? 'http' : 'https'}://${host}`;
@@ -82,7 +88,12 @@ export function registryClient(opts: RegistryClientOptions) {
     );
   }
 
-  /** One HTTP exchange with retries on transport failures and 5xx. */
+  /**
+   * One HTTP exchange with retries on transport failures and 5xx. The body is read here, inside
+   * the attempt and its timeout: a connection cut (or stalled) in the middle of a manifest or
+   * config blob is retried like one refused, not a crash in the caller's res.json(). Everything
+   * this client reads is small (manifests, image configs, tokens).
+   */
   async function fetchRetrying(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
       const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
@@ -90,13 +101,13 @@ export function registryClient(opts: RegistryClientOptions) {
       let failure: string;
       try {
         const res = await fetch(url, { ...init, signal: s, redirect: 'follow' });
-        if (!isTransientStatus(res.status)) return res;
+        if (!isTransientStatus(res.status)) return await whole(res);
         failure = `HTTP ${res.status} ${res.statusText}`;
         await res.body?.cancel();
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
         failure = transportMessage(e);
-        if (!isTransientMessage(failure) && !/fetch failed|ECONN|ENOTFOUND|EAI_AGAIN|timeout|aborted/i.test(failure)) {
+        if (!isTransientMessage(failure) && !/fetch failed|ECONN|ENOTFOUND|EAI_AGAIN|timeout|aborted|UND_ERR_SOCKET|other side closed|terminated/i.test(failure)) {
           throw new StepFailedError(`registry ${host}: ${failure}`, { cause: e, code: 'registry.failed' });
         }
       }

@@ -27,6 +27,27 @@ function undoTagUnlessPushed(ctx: ExecContext, ref: string, undo: TagUndo): void
   });
 }
 
+/**
+ * A command that died with its container (docker kill or rm, the OOM killer, a daemon restart) is
+ * not the command's fault: say that the container went, not "fix the dependency files".
+ */
+async function failIfContainerLost(ctx: ExecContext, container: string, during: string, exitCode?: number): Promise<void> {
+  // A command killed by a signal (exit > 128) may be the first to know: the engine marks the
+  // container stopped a moment after its processes die, so look again for a little while.
+  const looks = exitCode !== undefined && exitCode > 128 ? 10 : 1;
+  let info: Awaited<ReturnType<typeof ctx.ports.docker.inspectContainer>>;
+  for (let i = 0; i < looks; i++) {
+    if (i > 0) await ctx.ports.clock.sleep(200, ctx.signal);
+    info = await ctx.ports.docker.inspectContainer(container).catch(() => undefined);
+    if (!info?.running) break;
+  }
+  if (info?.running) return;
+  throw new StepFailedError(`the build container ${container} ${info ? `stopped (exit ${info.exitCode ?? '?'})` : 'was removed'} during ${during}`, {
+    hint: 'something outside deployer killed or removed it (docker kill or rm, the OOM killer, a daemon restart); run delta-build again',
+    code: 'build.container-lost',
+  });
+}
+
 export const buildHandlers: HandlersFor<BuildStep> = {
   async 'build.image'(step, ctx) {
     undoTagUnlessPushed(ctx, step.tag, step);
@@ -144,6 +165,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
     }
     // As the image's USER, in appDir, with the image's Env: what the Dockerfile's RUN saw.
     const tail: string[] = [];
+    const during = 'the dependency install';
     const r = await run(step.command, {
       workingDir: step.workingDir,
       onLine: (line) => {
@@ -151,8 +173,12 @@ export const buildHandlers: HandlersFor<BuildStep> = {
         if (tail.length > TAIL) tail.shift();
         ctx.ports.log.output(line, 'deps');
       },
+    }).catch(async (e: unknown) => {
+      if (!ctx.signal.aborted) await failIfContainerLost(ctx, step.container, during);
+      throw e;
     });
     if (r.exitCode !== 0) {
+      await failIfContainerLost(ctx, step.container, during, r.exitCode);
       throw new StepFailedError(`dependency install failed (exit ${r.exitCode}): ${step.command.join(' ')}`, {
         details: tail.map((l) => `| ${l}`),
         hint: 'fix the dependency files or changes.depsInstall, then run delta-build again',
