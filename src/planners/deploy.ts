@@ -7,6 +7,7 @@ import { shortSha } from '../core/image-ref.js';
 import { appPath } from '../core/marathon/app-id.js';
 import { buildAppDefinition } from '../core/marathon/app-definition.js';
 import { payloadStyle } from '../core/marathon/version.js';
+import { imageDigest, withDeployHooks } from '../core/hooks/plan.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { SchedulerDeployStep } from '../core/steps/deploy.js';
 import type { DockerPort } from '../ports/docker.js';
@@ -144,5 +145,7 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     keepFailed: opts.keepFailed,
   };
   const notes = facts.scheduler === 'marathon' ? [`Marathon agents pull ${spec.image} themselves: it must be in the registry`] : [];
-  return makePlan('deploy', subject, factsJson, [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')], notes);
+  const steps = [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')];
+  const hooked = withDeployHooks(config, steps, { app: config.app, revision: facts.revision, previous: null, who: opts.who ?? 'deployer', ...imageDigest(spec.image) });
+  return makePlan('deploy', subject, factsJson, hooked, notes);
 }
