@@ -69,6 +69,8 @@ export interface World {
   cli(args: string[], opts?: { config?: string; timeoutMs?: number }): Promise<CliResult>;
   /** Writes a passing test-image record for the revision's image. */
   markTested(rev: string): Promise<void>;
+  /** `deployer deploy` each revision (it must succeed), then marks it tested. */
+  deployTested(...revs: string[]): Promise<void>;
   writeConfig(name: string, lines: string[], opts?: { instances?: number }): Promise<string>;
   close(): Promise<void>;
 }
@@ -93,6 +95,13 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
       await fileRecordStore(join(dir, '.deployer')).put({
         imageId: id, image: `${delta}:${rev}`, revision: rev, passedAt: new Date().toISOString(), by: 'test', junit: { tests: 1, failures: 0, errors: 0, skipped: 0 },
       });
+    },
+    async deployTested(...revs) {
+      for (const r of revs) {
+        const d = await world.cli(['deploy', r]);
+        if (d.exitCode !== 0) throw new Error(`deploy ${r} exited ${d.exitCode}: ${d.stderr}`);
+        await world.markTested(r);
+      }
     },
     async writeConfig(file, lines, opts = {}) {
       const path = join(dir, file);

@@ -58,7 +58,7 @@ export function hookCommands(config: Config, event: HookEvent, f: HookFacts): Ho
 
 const WHAT: Record<'abort' | 'report' | 'armed', string> = {
   abort: 'a failure stops here, before anything changes',
-  report: 'a failure is reported (exit 1) but does not undo what was done',
+  report: 'a failure is reported but does not undo what was done',
   armed: 'runs only if a later step fails',
 };
 
