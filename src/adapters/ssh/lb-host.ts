@@ -12,7 +12,7 @@ import { connectSsh, type SshConnection, type SshConnectOptions } from './connec
 // quoted. One connection (and one SFTP session) per host, opened on first use and reused for the
 // run; constructing the host does no I/O.
 //
-// SFTP traps (dependency-notes §4): sftp.rename onto an existing file fails on OpenSSH, so
+// SFTP traps (docs/traps.md §3): sftp.rename onto an existing file fails on OpenSSH, so
 // replacement uses posix-rename@openssh.com; OpenSSH reports "already exists" from mkdir as the
 // generic code 4 (SFTPv3 has no EEXIST), so mkdirExclusive stats the path to tell.
 

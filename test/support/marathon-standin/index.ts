@@ -1,5 +1,5 @@
 // Marathon REST API stand-in for tests: the endpoints a blue-green deployer uses, with the status codes,
-// headers and bodies of /work/shared/marathon-api.md, and tasks that are real containers on the local
+// headers and bodies of docs/marathon-api.md, and tasks that are real containers on the local
 // Docker engine (published on 127.0.0.1), really health-checked.
 //
 //   const marathon = await startMarathonStandin({ version: '1.10.0' });
