@@ -40,6 +40,8 @@ beforeAll(async () => {
   srv = await startServe(w.dir, join(w.dir, 'deployer.yaml'), { DEPLOYER_UI_TOKEN: TOKEN });
   browser = await launchChromium();
   page = await browser.context.newPage();
+  // An upper bound for each wait on a busy machine (a switch verifies within 15 s), not a pace.
+  page.setDefaultTimeout(90_000);
   shots = await mkdtemp(join(tmpdir(), 'deployer-shots-'));
 }, 300_000);
 
