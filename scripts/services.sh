@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs and starts what deployer's tests and the local demo need, idempotently:
 # Debian's docker.io, docker-registry, nginx, openssh-server, busybox-static (base images are
-# built from scratch: there is no Docker Hub here), xmllint for JUnit validation.
+# built from scratch: there is no Docker Hub here), xmllint for JUnit validation, chromium for the
+# browser test.
 # Used by .ci/run and by the README's setup; safe to run again.
 set -euo pipefail
 
@@ -19,6 +20,11 @@ have gcc || need_pkgs+=(gcc libc6-dev)
 # switch.method: dynamic (reload-free switches) needs nginx's Lua module.
 [ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
 have jq || need_pkgs+=(jq)   # examples/jenkins read --json output with it
+# The browser test of `deployer serve` (test/e2e/serve-browser.test.ts) drives Debian's chromium
+# headless through playwright-core; nothing downloads a browser. fonts-dejavu-core: legible text
+# in docs/serve.png.
+[ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
+dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_pkgs+=(fonts-dejavu-core)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"

@@ -1,8 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import { planToJson } from '../core/plan.js';
 import { renderPlanText } from '../core/render-plan.js';
-import { UsageError } from '../core/errors.js';
+import { StepFailedError, UsageError } from '../core/errors.js';
 import { execute, type StepRecord } from '../exec/executor.js';
+import { hookFailures } from '../exec/handlers/hooks.js';
 import { handlers } from '../exec/handlers/index.js';
 import type { CommandEnv, Outcome } from './command.js';
 import { recordEvent } from './events.js';
@@ -52,6 +53,12 @@ export async function runOutcome(env: CommandEnv, outcome: Outcome): Promise<num
     out.print(JSON.stringify(report ? report.json : { command: plan.command, steps: records }, null, 2));
   } else if (report) {
     out.print(report.text);
+  }
+  // A post- hook that failed: the plan's changes stand (a switch is not undone), but the command
+  // exits 1 so a pipeline shows it.
+  const failures = hookFailures(vars);
+  if (failures.length) {
+    throw new StepFailedError(`${failures.join('; ')}; the ${plan.command} itself succeeded and stands`, { code: 'hook.failed', hint: 'the hook\'s output is above, prefixed with its name' });
   }
   return report?.exitCode ?? 0;
 }

@@ -3,6 +3,7 @@ import { gitAt } from '../adapters/git.js';
 import { systemClock } from '../adapters/clock.js';
 import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
+import { localHooks } from '../adapters/hooks.js';
 import { lazyPort } from '../adapters/lazy.js';
 import { fileRecordStore } from '../adapters/records-file.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
@@ -72,6 +73,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
     images,
     containerSsh,
     lb,
+    hooks: localHooks({ cwd: loaded.dir, env: process.env }),
     ...switchState({ config: loaded.config, lb, clock: systemClock }),
   };
 }

@@ -9,5 +9,7 @@ export interface ExecContext {
   signal: AbortSignal;
   /** Registers cleanup that runs on every exit path (success, failure, interrupt), last-in first-out. */
   defer(what: string, fn: () => Promise<void>): void;
+  /** Registers work that runs only when a later step fails (not on interrupt), before the cleanups. */
+  onFailure(what: string, fn: (error: unknown) => Promise<void>): void;
   vars: Map<string, unknown>;
 }

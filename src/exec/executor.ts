@@ -22,20 +22,23 @@ type Handler = (step: Step, ctx: ExecContext) => Promise<void>;
 
 /**
  * Runs exactly the plan's steps, in order, through the handler table. Cleanup registered with
- * `ctx.defer` runs on every path, including failure and interrupt. Errors that are not already a
+ * `ctx.defer` runs on every path, including failure and interrupt; work registered with
+ * `ctx.onFailure` only when a step failed (before the cleanups). Errors that are not already a
  * DeployerError are wrapped so the person sees which step failed.
  */
 export async function execute(
   plan: Plan,
   table: HandlersFor<Step>,
-  base: Omit<ExecContext, 'defer' | 'vars'> & { vars?: Map<string, unknown> },
+  base: Omit<ExecContext, 'defer' | 'onFailure' | 'vars'> & { vars?: Map<string, unknown> },
   observer?: StepObserver,
 ): Promise<StepRecord[]> {
   const cleanups: { what: string; fn: () => Promise<void> }[] = [];
+  const onFailure: { what: string; fn: (error: unknown) => Promise<void> }[] = [];
   const ctx: ExecContext = {
     ...base,
     vars: base.vars ?? new Map(),
     defer: (what, fn) => cleanups.push({ what, fn }),
+    onFailure: (what, fn) => onFailure.push({ what, fn }),
   };
   const records: StepRecord[] = [];
   try {
@@ -58,6 +61,18 @@ export async function execute(
       observer?.finished(step, ms);
     }
     return records;
+  } catch (e) {
+    // `failed` hooks: while the lock is still held, in the order armed; theirs are warnings only.
+    if (!ctx.signal.aborted) {
+      for (const f of onFailure) {
+        try {
+          await f.fn(e);
+        } catch (e2) {
+          observer?.cleanupFailed(f.what, e2);
+        }
+      }
+    }
+    throw e;
   } finally {
     for (const c of cleanups.reverse()) {
       try {

@@ -8,6 +8,7 @@ import { appPath } from '../core/marathon/app-id.js';
 import { buildAppDefinition } from '../core/marathon/app-definition.js';
 import { payloadStyle } from '../core/marathon/version.js';
 import { swarmConfigOf, swarmServiceSpec } from '../core/swarm/service-spec.js';
+import { imageDigest, withDeployHooks } from '../core/hooks/plan.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { SchedulerDeployStep } from '../core/steps/deploy.js';
 import type { DockerPort } from '../ports/docker.js';
@@ -157,5 +158,7 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     marathon: [`Marathon agents pull ${spec.image} themselves: it must be in the registry`],
     swarm: [`every swarm node that runs a task needs ${spec.image}: beyond one node it must be in the registry`],
   }[facts.scheduler];
-  return makePlan('deploy', subject, factsJson, [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')], notes);
+  const steps = [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')];
+  const hooked = withDeployHooks(config, steps, { app: config.app, revision: facts.revision, previous: null, who: opts.who ?? 'deployer', ...imageDigest(spec.image) });
+  return makePlan('deploy', subject, factsJson, hooked, notes);
 }

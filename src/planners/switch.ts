@@ -6,6 +6,7 @@ import { unifiedDiff } from '../core/nginx/diff.js';
 import { shadowTree, type ConfFacts } from '../core/nginx/include-tree.js';
 import { displayArgv, planTest, stagedPath } from '../core/nginx/test-config.js';
 import { renderUpstream } from '../core/nginx/upstream.js';
+import { imageDigest, withSwitchHooks } from '../core/hooks/plan.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import { RELOAD_STABLE_MS, type ControlPut, type HostFileChange, type SwitchStep } from '../core/steps/switch.js';
 import { checkDrift, checkEnvironment, checkForceOptions, checkTested, planHash, sha256Hex, type ForceOptions } from '../core/switch/decide.js';
@@ -302,5 +303,6 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
       entry: { by: facts.who, action, from, to: target, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
     },
   ];
-  return makePlan(action, subject, factsJson, steps, notes);
+  const hooked = withSwitchHooks(config, steps, { command: action, app: config.app, revision: target, previous: from, who: facts.who, ...imageDigest(env.image) });
+  return makePlan(action, subject, factsJson, hooked, notes);
 }

@@ -5,6 +5,7 @@ import type { GitPort } from './git.js';
 import type { Log } from './log.js';
 import type { LocalFiles } from './files.js';
 import type { HistoryPort } from './history.js';
+import type { HookRunner } from './hooks.js';
 import type { HttpPort } from './http.js';
 import type { ImagesPort } from './images.js';
 import type { LbHosts } from './lb-hosts.js';
@@ -35,6 +36,8 @@ export interface Ports {
   lock: SwitchLockPort;
   /** The switch history beside the lock (live revision, rollback target). */
   history: HistoryPort;
+  /** The `hooks:` commands, run as local processes. */
+  hooks: HookRunner;
 }
 
 export type { Clock, DockerPort, GitPort, Log };

@@ -15,6 +15,7 @@ const CASES: Array<[string, string]> = [
   ['an undefined alias', 'app: *nowhere\n'],
   ['a tab-indented mapping', 'app: x\ndeploy:\n\tinstances: 2\n'],
   ['an unknown key', 'app: x\nimages: { full: a/full, delta: a/delta }\nbuild: { context: ., appDir: /app }\ndeploy: { instancez: 2 }\n'],
+  ['a hook given as a shell string', 'app: x\nimages: { full: a/full, delta: a/delta }\nbuild: { context: ., appDir: /app }\nhooks: { post-switch: [{ command: "curl $URL | sh" }] }\n'],
 ];
 
 describe('config faults', () => {

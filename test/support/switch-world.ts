@@ -73,6 +73,8 @@ export interface World {
   markTested(rev: string): Promise<void>;
   /** `scheduler: swarm` adds `deploySwarm` under deploy (fast restarts and stops by default). */
   writeConfig(name: string, lines: string[], opts?: { instances?: number; scheduler?: 'docker' | 'swarm'; deploySwarm?: string }): Promise<string>;
+  /** `deployer deploy` each revision (it must succeed), then marks it tested. */
+  deployTested(...revs: string[]): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -97,6 +99,13 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
       await fileRecordStore(join(dir, '.deployer')).put({
         imageId: id, image: `${delta}:${rev}`, revision: rev, passedAt: new Date().toISOString(), by: 'test', junit: { tests: 1, failures: 0, errors: 0, skipped: 0 },
       });
+    },
+    async deployTested(...revs) {
+      for (const r of revs) {
+        const d = await world.cli(['deploy', r]);
+        if (d.exitCode !== 0) throw new Error(`deploy ${r} exited ${d.exitCode}: ${d.stderr}`);
+        await world.markTested(r);
+      }
     },
     async writeConfig(file, lines, opts = {}) {
       if (opts.scheduler === 'swarm') usesSwarm = true;

@@ -6,7 +6,9 @@ import { makePlan, type Plan } from '../../core/plan.js';
 import { renderPlanText } from '../../core/render-plan.js';
 import type { Step } from '../../core/steps/index.js';
 import { execute } from '../../exec/executor.js';
+import { hookFailures } from '../../exec/handlers/hooks.js';
 import { handlers } from '../../exec/handlers/index.js';
+import type { Log } from '../../ports/log.js';
 import { planFor, planSummary, readHistory, readStatus, testedOf, upstreamFor } from '../../server/actions.js';
 import { isLoopback } from '../../server/auth.js';
 import { tailEvents } from '../../server/events.js';
@@ -32,14 +34,29 @@ function serveApp(env: CommandEnv, token: string | undefined, broadcast: (event:
     failed: (s: Step, _ms: number, e: unknown) => broadcast('progress', { line: `✖ ${s.title}: ${e instanceof Error ? e.message : String(e)}` }),
     cleanupFailed: (what: string) => broadcast('progress', { line: `warning: cleanup "${what}" failed` }),
   };
-  const apply = async (plan: Plan, who: string) => {
+  // Hook output and warnings stream to the page as well as to this process's stderr.
+  const log: Log = {
+    ...ports.log,
+    output: (line, source) => {
+      ports.log.output(line, source);
+      broadcast('progress', { line: `  ${source ?? ''} | ${line}` });
+    },
+    warn: (m) => {
+      ports.log.warn(m);
+      broadcast('progress', { line: `warning: ${m}` });
+    },
+  };
+  /** Applies the plan; returns the post- hooks that failed (the switch stands). */
+  const apply = async (plan: Plan, who: string): Promise<string[]> => {
+    const vars = new Map<string, unknown>();
     try {
-      await execute(plan, handlers, { config, ports, signal: env.signal }, observer);
+      await execute(plan, handlers, { config, ports: { ...ports, log }, signal: env.signal, vars }, observer);
     } catch (e) {
       await recordEvent(env, plan, { who, error: e });
       throw e;
     }
     await recordEvent(env, plan, { who });
+    return hookFailures(vars);
   };
   return {
     async page(fragment) {
@@ -60,9 +77,10 @@ function serveApp(env: CommandEnv, token: string | undefined, broadcast: (event:
         if (body.planHash !== undefined && body.planHash !== s.planHash) {
           throw new HttpError(409, 'production changed since this plan was shown; nothing was changed', 'look at the new plan and confirm again');
         }
-        await apply(plan, caller);
+        const hookFailed = await apply(plan, caller);
         const changed = plan.steps.length > 0;
-        return { command: action, revision: s.revision, previous: s.live, changed, by: caller, text: changed ? `${shortSha(s.revision)} is live (verified; was ${s.live ? shortSha(s.live) : 'none'})` : `${shortSha(s.revision)} was already live; nothing changed` };
+        const text = changed ? `${shortSha(s.revision)} is live (verified; was ${s.live ? shortSha(s.live) : 'none'})` : `${shortSha(s.revision)} was already live; nothing changed`;
+        return { command: action, revision: s.revision, previous: s.live, changed, by: caller, hookFailures: hookFailed, text: [text, ...hookFailed.map((f) => `warning: ${f}`)].join('\n') };
       } finally {
         running = undefined;
       }

@@ -30,7 +30,7 @@ function problemFromIssue(issue: z.core.$ZodIssue): ConfigProblem[] {
     case 'too_big':
       return [{ path, message: `should be at most ${String(issue.maximum)}${issue.origin === 'array' ? ' items' : ''}, got ${describe(issue.input)}` }];
     case 'too_small':
-      return [{ path, message: issue.message.startsWith('should') ? issue.message : `should be at least ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${describe(issue.input)}` }];
+      return [{ path, message: issue.message.startsWith('should') ? issue.message : `should be ${issue.inclusive === false ? 'greater than' : 'at least'} ${String(issue.minimum)}${issue.origin === 'array' ? ' items' : ''}, got ${describe(issue.input)}` }];
     case 'invalid_value':
       return [{ path, message: `should be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describe(issue.input)}` }];
     default: {

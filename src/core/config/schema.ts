@@ -210,6 +210,21 @@ export const switchSchema = z.strictObject({
   stateDir: absPath.default('/var/lib/deployer'),
 });
 
+/** The variables every hook gets (also usable as `{DEPLOYER_…}` placeholders in its argv). */
+export const HOOK_VARIABLES = ['DEPLOYER_APP', 'DEPLOYER_EVENT', 'DEPLOYER_COMMAND', 'DEPLOYER_REVISION', 'DEPLOYER_PREVIOUS', 'DEPLOYER_DIGEST', 'DEPLOYER_WHO', 'DEPLOYER_PREVIEW_URL', 'DEPLOYER_ERROR'] as const;
+export const HOOK_EVENTS = ['pre-deploy', 'post-deploy', 'pre-switch', 'post-switch', 'post-rollback', 'failed'] as const;
+export type HookEvent = (typeof HOOK_EVENTS)[number];
+
+const placeholdersKnown = (args: string[]) => args.every((a) => [...a.matchAll(/\{(DEPLOYER_[A-Z_]+)\}/g)].every((m) => (HOOK_VARIABLES as readonly string[]).includes(m[1]!)));
+const hookSchema = z.strictObject({
+  /** Prefixes the hook's output lines and names it in plans and errors; default `<event>-<n>`. */
+  name: name.optional(),
+  /** argv, run without a shell on the machine running deployer, in the config file's directory. */
+  command: argv.refine(placeholdersKnown, `may only use the placeholders ${HOOK_VARIABLES.map((v) => `{${v}}`).join(', ')}`),
+  timeoutSeconds: seconds.default(300),
+});
+export const hooksSchema = z.strictObject(Object.fromEntries(HOOK_EVENTS.map((e) => [e, z.array(hookSchema).default([])])) as Record<HookEvent, z.ZodDefault<z.ZodArray<typeof hookSchema>>>);
+
 export const stateSchema = z.strictObject({
   /** Local directory for test-image records (relative to the config file). */
   dir: relOrAbsPath.default('.deployer'),
@@ -227,6 +242,7 @@ export const configSchema = z.strictObject({
   deploy: deploySchema.optional(),
   preview: previewSchema.optional(),
   switch: switchSchema.optional(),
+  hooks: hooksSchema.prefault({}),
   state: stateSchema.prefault({}),
 });
 
@@ -236,3 +252,4 @@ export type TestConfig = z.output<typeof testSchema>;
 export type DeployConfig = z.output<typeof deploySchema>;
 export type SwarmConfig = z.output<typeof swarmSchema>;
 export type SwitchConfig = z.output<typeof switchSchema>;
+export type HookConfig = z.output<typeof hookSchema>;

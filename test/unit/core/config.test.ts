@@ -1,19 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../../src/core/config/parse.js';
-import { ConfigError } from '../../../src/core/errors.js';
+import { problems } from '../../support/config-problems.js';
 
 const ROOT = new URL('../../../', import.meta.url);
 
-function problems(text: string): string[] {
-  try {
-    parseConfigText(text, 'deployer.yaml');
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).details;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const REFERENCE = `
 app: web-app

@@ -9,7 +9,7 @@ import type { HandlersFor } from '../../../src/exec/handlers/types.js';
 // The executor is generic over the handler table; these tests drive it with a table of their own.
 type FakeKind = 'fake.ok' | 'fake.fail' | 'fake.hang';
 // A union of one type per kind, as real step unions are, so the handler table narrows per kind.
-type FakeStep = { [K in FakeKind]: { id: string; kind: K; title: string; cleanup?: string } }[FakeKind];
+type FakeStep = { [K in FakeKind]: { id: string; kind: K; title: string; cleanup?: string; armed?: string } }[FakeKind];
 
 function run(steps: FakeStep[], opts: { signal?: AbortSignal; failWith?: unknown } = {}) {
   const log: string[] = [];
@@ -17,6 +17,7 @@ function run(steps: FakeStep[], opts: { signal?: AbortSignal; failWith?: unknown
     async 'fake.ok'(step, ctx) {
       log.push(`run ${step.id}`);
       if (step.cleanup) ctx.defer(step.cleanup, async () => { log.push(`cleanup ${step.cleanup}`); });
+      if (step.armed) ctx.onFailure(step.armed, async (e) => { log.push(`on failure ${step.armed}: ${(e as Error).message}`); });
     },
     async 'fake.fail'(step) {
       log.push(`run ${step.id}`);
@@ -68,6 +69,20 @@ describe('execute', () => {
     setTimeout(() => ac.abort(new Error('SIGINT')), 20);
     await expect(done).rejects.toBeInstanceOf(InterruptedError);
     expect(log).toEqual(['run a', 'run h', 'cleanup A']);
+  });
+
+  it('runs onFailure work only when a step fails, before the cleanups (the `failed` hooks)', async () => {
+    const ok = run([{ id: 'a', kind: 'fake.ok', title: 'a', cleanup: 'A', armed: 'alarm' }]);
+    await ok.done;
+    expect(ok.log).toEqual(['run a', 'cleanup A']);
+    const bad = run([{ id: 'a', kind: 'fake.ok', title: 'a', cleanup: 'A', armed: 'alarm' }, { id: 'b', kind: 'fake.fail', title: 'b' }]);
+    await expect(bad.done).rejects.toThrow(StepFailedError);
+    expect(bad.log).toEqual(['run a', 'run b', 'on failure alarm: step "b" failed: boom', 'cleanup A']);
+    const ac = new AbortController();
+    const stopped = run([{ id: 'a', kind: 'fake.ok', title: 'a', armed: 'alarm' }, { id: 'h', kind: 'fake.hang', title: 'hang' }], { signal: ac.signal });
+    setTimeout(() => ac.abort(new Error('SIGINT')), 20);
+    await expect(stopped.done).rejects.toBeInstanceOf(InterruptedError);
+    expect(stopped.log).toEqual(['run a', 'run h']);
   });
 
   it('refuses a plan with duplicate step ids', () => {
