@@ -42,6 +42,17 @@ export const CONTAINER_ENVIRONMENT: readonly { name: string; meaning: string }[]
   { name: 'PORT', meaning: 'deploy.port: where the app must listen inside the container' },
 ];
 
+/** What deployer sets for the commands of `hooks:` (also as `{NAME}` placeholders in their argv). */
+export const HOOK_ENVIRONMENT: readonly { name: string; meaning: string }[] = [
+  { name: 'DEPLOYER_EVENT', meaning: 'the hook event: pre-deploy, post-deploy, pre-switch, post-switch, post-rollback, failed' },
+  { name: 'DEPLOYER_COMMAND', meaning: 'the deployer command that runs the hook (deploy, switch, rollback)' },
+  { name: 'DEPLOYER_APP', meaning: 'the `app` of the config' },
+  { name: 'DEPLOYER_PREVIOUS', meaning: 'switch, rollback: the revision live before (empty when none)' },
+  { name: 'DEPLOYER_DIGEST', meaning: 'the image digest, when the image reference names one' },
+  { name: 'DEPLOYER_PREVIEW_URL', meaning: 'deploy: the preview URL, when `preview` is configured' },
+  { name: 'DEPLOYER_ERROR', meaning: '`failed` hooks: the one-line message of the failure' },
+];
+
 const STATE = [
   ['test records', 'this machine', '`<state.dir>/test-records/<image id>.json`', 'test-image writes one per passing image; switch refuses an image without one'],
   ['events', 'this machine', '`<state.dir>/events.jsonl` (or `--events <file>`)', 'one JSON line per applied deploy, switch, rollback, destroy and failure'],
@@ -206,7 +217,7 @@ export function commentedKeys(exampleText: string): Map<string, CommentedKey> {
   const out = new Map<string, CommentedKey>();
   const lines = exampleText.split('\n');
   lines.forEach((line, i) => {
-    const m = /^\s*#\s*(?:\w+\/)?(\w+):\s+(.*)$/.exec(line);
+    const m = /^\s*#\s*(?:\w+\/)?([\w-]+):\s+(.*)$/.exec(line);
     if (!m || out.has(m[1]!)) return;
     const rest = m[2]!;
     const hash = rest.indexOf('# ');
@@ -304,6 +315,8 @@ export function renderReference(exampleText: string): string {
   for (const e of ENVIRONMENT) out.push(`| \`${e.name}\` | ${cell(e.meaning)} |`);
   out.push('', 'Set by deployer inside the app\'s test and environment containers:', '', '| variable | meaning |', '|---|---|');
   for (const e of CONTAINER_ENVIRONMENT) out.push(`| \`${e.name}\` | ${cell(e.meaning)} |`);
+  out.push('', 'Hooks (`hooks:`) get, besides DEPLOYER_REVISION and DEPLOYER_WHO:', '', '| variable | value |', '|---|---|');
+  for (const e of HOOK_ENVIRONMENT) out.push(`| \`${e.name}\` | ${cell(e.meaning)} |`);
   out.push('', '## Where state lives', '', '| what | where | path | |', '|---|---|---|---|');
   for (const [what, where, path, why] of STATE) out.push(`| ${what} | ${where} | ${path} | ${why} |`);
   out.push('');

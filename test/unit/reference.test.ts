@@ -2,7 +2,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli/program.js';
-import { configKeys, CONTAINER_ENVIRONMENT, ENVIRONMENT, REFERENCE_PATH, renderReference } from '../../scripts/reference.js';
+import { configKeys, CONTAINER_ENVIRONMENT, HOOK_ENVIRONMENT, ENVIRONMENT, REFERENCE_PATH, renderReference } from '../../scripts/reference.js';
 import { ROOT } from '../support/cli.js';
 
 // docs/reference.md is generated (scripts/reference.ts); these keep it and its sources honest.
@@ -46,7 +46,7 @@ describe('docs/reference.md', () => {
         for (const m of text.matchAll(re)) read.add(m[1]!);
       }
     }
-    const listed = [...ENVIRONMENT, ...CONTAINER_ENVIRONMENT].map((e) => e.name);
+    const listed = [...ENVIRONMENT, ...CONTAINER_ENVIRONMENT, ...HOOK_ENVIRONMENT].map((e) => e.name);
     expect([...read].filter((n) => !listed.includes(n)).sort()).toEqual([]);
     expect(ENVIRONMENT.map((e) => e.name).filter((n) => !read.has(n)).sort()).toEqual([]);
   });
