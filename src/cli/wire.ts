@@ -5,6 +5,7 @@ import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
 import { lazyPort } from '../adapters/lazy.js';
 import { fileRecordStore } from '../adapters/records-file.js';
+import { registryRecordStore } from '../adapters/records-registry.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
 import { switchState } from '../adapters/state/index.js';
 import { schedulerFor } from '../adapters/scheduler/index.js';
@@ -41,12 +42,20 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     env: process.env,
     log: out,
   }), {});
+  const host = loaded.config.registry?.host;
+  const cache = fileRecordStore(configPath(loaded, loaded.config.state.dir));
+  const records = host
+    ? registryRecordStore(async () => {
+      const [{ registryClient }, { loadRegistryCredentials }] = await Promise.all([import('../adapters/registry.js'), import('../adapters/docker/registry-auth.js')]);
+      return registryClient({ host, credentials: () => loadRegistryCredentials(host, process.env), log: out });
+    }, cache, { host, log: out })
+    : cache;
   return {
     git: gitAt(configPath(loaded, loaded.config.build.context)),
     docker,
     clock: systemClock,
     log: out,
-    records: fileRecordStore(configPath(loaded, loaded.config.state.dir)),
+    records,
     http: nodeHttp,
     files: localFiles,
     scheduler: schedulerFor({

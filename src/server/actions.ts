@@ -9,6 +9,8 @@ import { gatherHistory } from '../planners/history.js';
 import { gatherRollbackFacts, planRollback } from '../planners/rollback.js';
 import { computeStatus, gatherStatusFacts, type Status } from '../planners/status.js';
 import { gatherSwitchFacts, planSwitch, resolveTarget } from '../planners/switch.js';
+import { isPassing } from '../core/records/attestation.js';
+import { gatherTested } from '../planners/tested.js';
 import type { HistoryEntry } from '../ports/history.js';
 
 // What the page and the API do, on the same planners as the CLI: nothing here decides anything a
@@ -57,9 +59,8 @@ export type Tested = Record<string, { passedAt: string; by: string } | null>;
 export async function testedOf(ports: Ports, status: Status): Promise<Tested> {
   const out: Tested = {};
   await Promise.all(status.environments.map(async (e) => {
-    const id = (await ports.docker.imageInfo(e.image).catch(() => undefined))?.id;
-    const r = id ? await ports.records.get(id) : undefined;
-    out[e.revision] = r ? { passedAt: r.passedAt, by: r.by } : null;
+    const r = (await gatherTested(ports, e, { explain: false }).catch(() => undefined))?.record;
+    out[e.revision] = r && isPassing(r) ? { passedAt: r.passedAt, by: r.by } : null;
   }));
   return out;
 }
