@@ -9,8 +9,6 @@ import { gatherHistory } from '../planners/history.js';
 import { gatherRollbackFacts, planRollback } from '../planners/rollback.js';
 import { computeStatus, gatherStatusFacts, type Status } from '../planners/status.js';
 import { gatherSwitchFacts, planSwitch, resolveTarget } from '../planners/switch.js';
-import { isPassing } from '../core/records/attestation.js';
-import { gatherTested } from '../planners/tested.js';
 import type { HistoryEntry } from '../ports/history.js';
 
 // What the page and the API do, on the same planners as the CLI: nothing here decides anything a
@@ -55,12 +53,9 @@ export const describeSwitch = (plan: Plan) => `${plan.command} to ${shortSha(pla
 
 export type Tested = Record<string, { passedAt: string; by: string } | null>;
 
-/** Per environment revision: the passing test record of its image, for the page. */
-export async function testedOf(ports: Ports, status: Status): Promise<Tested> {
+/** Per environment revision: the passing test record of its image, for the page (status looked it up). */
+export function testedOf(status: Status): Tested {
   const out: Tested = {};
-  await Promise.all(status.environments.map(async (e) => {
-    const r = (await gatherTested(ports, e, { explain: false }).catch(() => undefined))?.record;
-    out[e.revision] = r && isPassing(r) ? { passedAt: r.passedAt, by: r.by } : null;
-  }));
+  for (const e of status.environments) out[e.revision] = e.tested?.passed ? { passedAt: e.tested.passedAt!, by: e.tested.by! } : null;
   return out;
 }
