@@ -6,6 +6,8 @@ import { nodeHttp } from '../adapters/http.js';
 import { lazyPort } from '../adapters/lazy.js';
 import { fileRecordStore } from '../adapters/records-file.js';
 import { registryRecordStore } from '../adapters/records-registry.js';
+import { registryImages } from '../adapters/registry-images.js';
+import type { RegistryClient } from '../adapters/registry.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
 import { switchState } from '../adapters/state/index.js';
 import { schedulerFor } from '../adapters/scheduler/index.js';
@@ -44,12 +46,10 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
   }), {});
   const host = loaded.config.registry?.host;
   const cache = fileRecordStore(configPath(loaded, loaded.config.state.dir));
-  const records = host
-    ? registryRecordStore(async () => {
-      const [{ registryClient }, { loadRegistryCredentials }] = await Promise.all([import('../adapters/registry.js'), import('../adapters/docker/registry-auth.js')]);
-      return registryClient({ host, credentials: () => loadRegistryCredentials(host, process.env), log: out });
-    }, cache, { host, log: out })
-    : cache;
+  let registryApi: Promise<RegistryClient> | undefined;
+  const registryClientFor = (h: string) => (registryApi ??= Promise.all([import('../adapters/registry.js'), import('../adapters/docker/registry-auth.js')])
+    .then(([{ registryClient }, { loadRegistryCredentials }]) => registryClient({ host: h, credentials: () => loadRegistryCredentials(h, process.env), log: out })));
+  const records = host ? registryRecordStore(() => registryClientFor(host), cache, { host, log: out }) : cache;
   return {
     git: gitAt(configPath(loaded, loaded.config.build.context)),
     docker,
@@ -68,6 +68,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
       env: process.env,
     }),
     images,
+    registry: registryImages(host, () => registryClientFor(host!)),
     containerSsh,
     lb,
     ...switchState({ config: loaded.config, lb, clock: systemClock }),

@@ -5,7 +5,8 @@ import type { BuildStep } from './build.js';
 import type { TestStep } from './test.js';
 import type { DeployStep } from './deploy.js';
 import type { SwitchStep } from './switch.js';
+import type { ImageStep } from './images.js';
 
-export type Step = BuildStep | TestStep | DeployStep | SwitchStep;
+export type Step = BuildStep | TestStep | DeployStep | SwitchStep | ImageStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;

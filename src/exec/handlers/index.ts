@@ -1,6 +1,7 @@
 import type { Step } from '../../core/steps/index.js';
 import { buildHandlers } from './build.js';
 import { deployHandlers } from './deploy.js';
+import { imageHandlers } from './images.js';
 import { switchHandlers } from './switch.js';
 import { testHandlers } from './test.js';
 import type { HandlersFor } from './types.js';
@@ -11,4 +12,5 @@ export const handlers: HandlersFor<Step> = {
   ...testHandlers,
   ...deployHandlers,
   ...switchHandlers,
+  ...imageHandlers,
 };
