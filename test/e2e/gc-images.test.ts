@@ -9,7 +9,7 @@ import { registryRecordStore } from '../../src/adapters/records-registry.js';
 import { fileRecordStore } from '../../src/adapters/records-file.js';
 import { registryClient } from '../../src/adapters/registry.js';
 import { runCli } from '../support/cli.js';
-import { DEPLOY_TEST_LABEL, removeAppContainers } from '../support/deploy-images.js';
+import { DEPLOY_TEST_LABEL, dockerSchedulerSection, removeAppContainers } from '../support/deploy-images.js';
 import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
 import { startRegistry, type Registry } from '../support/registry.js';
 import { tmpDir, type TmpDir } from '../support/tmp.js';
@@ -76,12 +76,7 @@ beforeAll(async () => {
     `registry: { host: "${registry.host}" }`,
     `images: { full: gcimg/${APP}-full, delta: gcimg/${APP} }`,
     `build: { context: ${JSON.stringify(repo.dir)}, appDir: /app }`,
-    'deploy:',
-    '  scheduler: docker',
-    '  instances: 1',
-    '  port: 8000',
-    '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
-    '  timeoutSeconds: 30',
+    ...dockerSchedulerSection(1),
     'switch:',
     '  upstream: backend',
     `  file: ${join(work.path, 'backend.conf')}`,

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { DEPLOY_TEST_LABEL, removeAppContainers } from '../support/deploy-images.js';
+import { DEPLOY_TEST_LABEL, dockerSchedulerSection, removeAppContainers } from '../support/deploy-images.js';
 import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
 import { httpGet } from '../support/http.js';
 import { startMarathonStandin, type MarathonStandin } from '../support/marathon-standin/index.js';
@@ -71,14 +71,7 @@ function config(stateDir: string, context: string, scheduler: string[]): string 
   ].join('\n');
 }
 
-const DOCKER_SCHEDULER = [
-  'deploy:',
-  '  scheduler: docker',
-  '  instances: 1',
-  '  port: 8000',
-  '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
-  '  timeoutSeconds: 30',
-];
+const DOCKER_SCHEDULER = dockerSchedulerSection(1);
 
 beforeAll(async () => {
   registry = await startRegistry({ htpasswd: AUTH });
