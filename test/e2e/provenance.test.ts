@@ -40,7 +40,10 @@ async function pushImage(ref: string, body: string): Promise<string> {
   await execa('docker', ['build', '-q', '--label', `${DEPLOY_TEST_LABEL}=1`, '-t', ref, '-'], { env: { ...process.env, DOCKER_BUILDKIT: '0' }, input: dockerfile });
   pushedRefs.push(ref);
   const out = (await docker(['push', ref])).stdout;
-  return /digest: (sha256:[0-9a-f]{64})/.exec(out)![1]!;
+  const digest = /digest: (sha256:[0-9a-f]{64})/.exec(out)![1]!;
+  // A tag pushed again leaves the earlier image with only its digest name: removed by that in afterAll.
+  pushedRefs.push(`${delta}@${digest}`);
+  return digest;
 }
 
 const imageId = async (ref: string) => (await execa('docker', ['image', 'inspect', '-f', '{{.Id}}', ref])).stdout.trim();
