@@ -10,12 +10,16 @@
 // A response is mis-served when its X-Revision is neither side of the switch in progress (or of
 // the last one) at the moment the request was sent, or when it is not a 2xx.
 import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 
 export interface GroupSpec {
   name: string;
   url: string;
   clients: number;
   keepAlive: boolean;
+  /** keep-alive only: after this many requests on the connection, stay idle for idleMs (0: never idle). */
+  burst?: number;
+  idleMs?: number;
 }
 
 export interface GroupStats {
@@ -31,11 +35,15 @@ export interface GroupStats {
   byRevision: Record<string, number>;
   /** A few examples of failures, for diagnosis. */
   examples: string[];
+  /** Request latencies in ms, apart for requests sent while a switch was running. */
+  latency: { quiet: number[]; switching: number[] };
 }
 
 export interface Load {
   /** A switch from → to starts: both are acceptable for requests sent from now on. */
   switching(from: string, to: string): void;
+  /** The switch in progress has ended (its requests' latencies count as quiet again). */
+  settled(): void;
   stop(): Promise<GroupStats[]>;
 }
 
@@ -57,23 +65,29 @@ function get(url: string, agent: Agent | false, timeoutMs: number): Promise<{ st
 
 export function startLoad(groups: readonly GroupSpec[], initialLive: string, opts: { timeoutMs?: number } = {}): Load {
   let allowed = new Set([initialLive]);
+  let inSwitch = false;
   let stopping = false;
   const timeoutMs = opts.timeoutMs ?? 10_000;
   const stats: GroupStats[] = [];
   const loops: Promise<void>[] = [];
   const agents: Agent[] = [];
   for (const g of groups) {
-    const s: GroupStats = { name: g.name, keepAlive: g.keepAlive, clients: g.clients, requests: 0, ok: 0, failed: 0, misServed: 0, errors: {}, byRevision: {}, examples: [] };
+    const s: GroupStats = { name: g.name, keepAlive: g.keepAlive, clients: g.clients, requests: 0, ok: 0, failed: 0, misServed: 0, errors: {}, byRevision: {}, examples: [], latency: { quiet: [], switching: [] } };
     stats.push(s);
     for (let i = 0; i < g.clients; i++) {
       const agent = g.keepAlive ? new Agent({ keepAlive: true, maxSockets: 1, maxFreeSockets: 1 }) : false;
       if (agent) agents.push(agent);
       loops.push((async () => {
+        let sent = 0;
         while (!stopping) {
           const acceptable = allowed;
+          const during = inSwitch;
           s.requests++;
+          if (g.burst && ++sent % g.burst === 0) await new Promise((r) => setTimeout(r, g.idleMs ?? 0));
           try {
+            const t0 = performance.now();
             const r = await get(g.url, agent, timeoutMs);
+            (during || inSwitch ? s.latency.switching : s.latency.quiet).push(performance.now() - t0);
             const rev = r.revision ?? '(none)';
             s.byRevision[rev] = (s.byRevision[rev] ?? 0) + 1;
             if (r.status < 200 || r.status > 299) {
@@ -99,6 +113,10 @@ export function startLoad(groups: readonly GroupSpec[], initialLive: string, opt
   return {
     switching(from, to) {
       allowed = new Set([from, to]);
+      inSwitch = true;
+    },
+    settled() {
+      inSwitch = false;
     },
     async stop() {
       stopping = true;

@@ -2,8 +2,9 @@
 # The whole flow on this machine, with the embedded default (local Docker engine + local nginx):
 #   full-build → change → delta-build → test-image → deploy (preview) → switch → change again →
 #   delta-build → test-image → deploy → switch → rollback → status, history.
-# Everything lives in a temp dir and on loopback ports; containers, images and nginx are removed at
-# the end (pass --keep to leave them running and look around).
+# Everything lives in a temp dir and on loopback ports; containers, networks, images of both
+# repositories, nginx and the temp dir are removed at the end, and the demo fails (exit 1) naming
+# what it could not remove (pass --keep to leave them running and look around).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 keep=false
@@ -11,8 +12,13 @@ keep=false
 
 docker info >/dev/null 2>&1 || { echo "demo: the Docker engine is not running; run: bash scripts/services.sh" >&2; exit 2; }
 bash "$here/scripts/base-image.sh"
-# Build from the current sources (a stale dist/ would run yesterday's deployer).
-(cd "$here" && npm run --silent build)
+# Build from the current sources (a stale dist/ would run yesterday's deployer). DEPLOYER_DEMO_BIN
+# runs another build instead (test/e2e/demo.test.ts runs a private one, never rewriting dist/).
+bin=${DEPLOYER_DEMO_BIN:-}
+if [ -z "$bin" ]; then
+  (cd "$here" && npm run --silent build)
+  bin="$here/bin/deployer"
+fi
 
 work=$(mktemp -d /tmp/deployer-demo.XXXXXX)
 suffix=${work##*.}
@@ -23,22 +29,56 @@ preview_port=$(free_port)
 ngx="$work/nginx"
 nginx_cmd=(nginx -p "$ngx/" -c "$ngx/nginx.conf" -e "$ngx/logs/error.log")
 
-deployer() { echo; echo "\$ deployer $*"; node "$here/bin/deployer" --config "$work/deployer.yaml" "$@"; }
+deployer() { echo; echo "\$ deployer $*"; node "$bin" --config "$work/deployer.yaml" "$@"; }
 git_app() { git -C "$work/app" -c user.name=demo -c user.email=demo@example.invalid "$@"; }
 
+# Removes everything the demo made, and says so loudly (exit 1) if anything is left: containers
+# (environments carry deployer.app=$app; build and test containers and networks are named after
+# $app), every tag of both image repositories, nginx, the temp dir.
+leftovers() {
+  docker ps -a --filter "label=deployer.app=$app" --format 'container {{.Names}}'
+  docker ps -a --filter "name=$app" --format 'container {{.Names}}'
+  docker network ls --filter "name=$app" --format 'network {{.Name}}'
+  docker images --filter "reference=deployer-demo/$app" --format 'image {{.Repository}}:{{.Tag}}'
+  docker images --filter "reference=deployer-demo/$app-full" --format 'image {{.Repository}}:{{.Tag}}'
+  docker images -a --filter "label=deployer.app=$app" --format 'image {{.ID}} (untagged, labelled deployer.app=$app)'
+  [ ! -e "$work" ] || echo "directory $work"
+}
 cleanup() {
+  local status=$?
   if $keep; then
     echo; echo "demo: kept everything in $work (nginx on 127.0.0.1:$port, preview on 127.0.0.1:$preview_port)"
     return
   fi
-  "${nginx_cmd[@]}" -s quit 2>/dev/null || true
-  ids=$(docker ps -aq --filter "label=deployer.app=$app")
-  [ -z "$ids" ] || docker rm -f $ids >/dev/null
-  imgs=$(docker images -q "deployer-demo/$app-*" | sort -u)
-  [ -z "$imgs" ] || docker rmi -f $imgs >/dev/null 2>&1 || true
-  rm -rf "$work"
+  local pid
+  pid=$(cat "$ngx/nginx.pid" 2>/dev/null || true)
+  if [ -n "$pid" ]; then
+    "${nginx_cmd[@]}" -s quit 2>/dev/null || kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then echo "demo: nginx (pid $pid) did not stop" >&2; status=1; fi
+  fi
+  local ids nets tags
+  ids=$( (docker ps -aq --filter "label=deployer.app=$app"; docker ps -aq --filter "name=$app") | sort -u)
+  [ -z "$ids" ] || docker rm -f $ids >/dev/null || status=1
+  nets=$(docker network ls -q --filter "name=$app")
+  [ -z "$nets" ] || docker network rm $nets >/dev/null || status=1
+  # By tag, deltas first: removing the last tag of a full image deletes it once its deltas (child
+  # images) are gone, with the untagged layers under it. Removing by id would refuse a parent.
+  tags=$( (docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=deployer-demo/$app"
+           docker images --format '{{.Repository}}:{{.Tag}}' --filter "reference=deployer-demo/$app-full") | grep -v ':<none>$' || true)
+  [ -z "$tags" ] || docker rmi $tags >/dev/null || status=1
+  rm -rf "$work" || status=1
+  local left
+  left=$(leftovers | sort -u)
+  if [ -n "$left" ]; then
+    echo "demo: clean-up could not remove everything the demo made:" >&2
+    echo "$left" | sed 's/^/  /' >&2
+    status=1
+  fi
+  exit "$status"
 }
 trap cleanup EXIT
+echo "demo: app $app, working in $work"
 
 # The app: the fixture web app in a fresh git repository.
 mkdir -p "$work/app" "$ngx/conf.d" "$ngx/logs" "$work/state"

@@ -16,6 +16,9 @@ have htpasswd || need_pkgs+=(apache2-utils)
 have xmllint || need_pkgs+=(libxml2-utils)
 have git || need_pkgs+=(git)
 have gcc || need_pkgs+=(gcc libc6-dev)
+# switch.method: dynamic (reload-free switches) needs nginx's Lua module.
+[ -e /usr/lib/nginx/modules/ngx_http_lua_module.so ] || need_pkgs+=(libnginx-mod-http-lua)
+have jq || need_pkgs+=(jq)   # examples/jenkins read --json output with it
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"
@@ -41,4 +44,7 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 "$(dirname "$0")/base-image.sh"
-echo "services: ready (docker $(docker version --format '{{.Server.Version}}'))"
+# Swarm mode is left to the tests that need it (test/support/swarm.ts turns it on and off again);
+# an engine that is a swarm node already serves everything here, so it is only reported.
+swarm=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+echo "services: ready (docker $(docker version --format '{{.Server.Version}}'), swarm ${swarm})"

@@ -1,8 +1,9 @@
 import { execa, ExecaError } from 'execa';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { parseRawDiff } from '../core/changes/git-raw.js';
 import { PreconditionError, StepFailedError, UsageError } from '../core/errors.js';
 import type { GitPort } from '../ports/git.js';
+import { abortedOr } from './abort.js';
 
 // git through execa with argv arrays: revisions and paths from users never meet a shell.
 
@@ -14,25 +15,55 @@ const MAX_BUFFER = 512 * 1024 * 1024;
 // file, never act as pathspec magic (which would copy everything outside public/ into a delta).
 const GIT_ENV = { GIT_LITERAL_PATHSPECS: '1' } as const;
 
-async function git(cwd: string, args: string[]): Promise<{ stdout: string }> {
-  return execa('git', args, { cwd, maxBuffer: MAX_BUFFER, env: GIT_ENV });
+// With a signal, an interrupt kills the running git and the call rejects with the signal's reason
+// (the interruption, exit 130: src/adapters/abort.ts), never execa's "Command was canceled".
+async function git(cwd: string, args: string[], signal?: AbortSignal): Promise<{ stdout: string }> {
+  try {
+    return await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
+  } catch (e) {
+    throw abortedOr(signal, e);
+  }
 }
 
-async function gitBytes(cwd: string, args: string[]): Promise<Buffer> {
-  const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false, env: GIT_ENV });
-  return Buffer.from(r.stdout);
+async function gitBytes(cwd: string, args: string[], signal?: AbortSignal): Promise<Buffer> {
+  try {
+    const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
+    return Buffer.from(r.stdout);
+  } catch (e) {
+    throw abortedOr(signal, e);
+  }
 }
 
 /** The commits (sha and subject) whose sha starts with `prefix`; empty unless it looks like a short sha. */
-async function commitsWithPrefix(root: string, prefix: string): Promise<string[]> {
+async function commitsWithPrefix(root: string, prefix: string, signal?: AbortSignal): Promise<string[]> {
   if (!/^[0-9a-f]{4,39}$/i.test(prefix)) return [];
-  const objects = (await git(root, ['rev-parse', `--disambiguate=${prefix.toLowerCase()}`]).catch(() => ({ stdout: '' }))).stdout;
+  const objects = (await git(root, ['rev-parse', `--disambiguate=${prefix.toLowerCase()}`], signal).catch((e: unknown) => {
+    if (signal?.aborted) throw e;
+    return { stdout: '' };
+  })).stdout;
   const shas = objects.split('\n').filter((l) => SHA_RE.test(l));
   const out: string[] = [];
   for (const sha of shas) {
-    const type = await git(root, ['cat-file', '-t', sha]).then((r) => r.stdout, () => '');
-    if (type === 'commit') out.push((await git(root, ['show', '-s', '--format=%H %s', sha])).stdout);
+    const type = await git(root, ['cat-file', '-t', sha], signal).then((r) => r.stdout, (e: unknown) => {
+      if (signal?.aborted) throw e;
+      return '';
+    });
+    if (type === 'commit') out.push((await git(root, ['show', '-s', '--format=%H %s', sha], signal)).stdout);
   }
+  return out;
+}
+
+/**
+ * The tar without the entry named `name`. tar-stream loads only here, when a prefixed archive is
+ * asked for (`deployer changes` never does: README, "Performance").
+ */
+function withoutEntry(tar: Readable, name: string): Readable {
+  const out = new PassThrough();
+  import('./docker/context.js').then(({ filterTar }) => {
+    const filtered = filterTar(tar, (p) => p !== name);
+    filtered.on('error', (e: Error) => out.destroy(e));
+    filtered.pipe(out);
+  }, (e: unknown) => out.destroy(e as Error));
   return out;
 }
 
@@ -50,17 +81,20 @@ export async function openGit(dir: string): Promise<GitPort> {
   return gitAt(root);
 }
 
-export function gitAt(root: string): GitPort {
+/** `signal`: the run's interrupt (src/cli/wire.ts), handed to every git this adapter starts. */
+export function gitAt(root: string, opts: { signal?: AbortSignal } = {}): GitPort {
+  const { signal } = opts;
   return {
     root,
     async resolve(rev) {
       // `--end-of-options` stops a revision like `--output=x` from being read as an option.
       if (rev.startsWith('-')) throw new UsageError(`invalid revision ${JSON.stringify(rev)}`, { hint: 'give a commit sha, branch or tag' });
       try {
-        const out = (await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`])).stdout;
+        const out = (await git(root, ['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`], signal)).stdout;
         if (!SHA_RE.test(out)) throw new Error(out);
         return out;
       } catch (e) {
+        if (signal?.aborted) throw signal.reason;
         if (/not a git repository/i.test((e as { stderr?: string }).stderr ?? '')) {
           throw new PreconditionError(`${root} is not inside a git repository`, {
             hint: 'run deployer from the app repository, or set build.context in deployer.yaml',
@@ -68,7 +102,7 @@ export function gitAt(root: string): GitPort {
             code: 'git.no-repo',
           });
         }
-        const candidates = await commitsWithPrefix(root, rev);
+        const candidates = await commitsWithPrefix(root, rev, signal);
         if (candidates.length > 1) {
           throw new UsageError(`ambiguous revision ${JSON.stringify(rev)} in ${root}: it starts ${candidates.length} commits`, {
             details: candidates,
@@ -83,17 +117,17 @@ export function gitAt(root: string): GitPort {
       }
     },
     async diff(from, to) {
-      const out = (await git(root, ['diff', '--raw', '-z', '-M', '--no-abbrev', from, to, '--'])).stdout;
+      const out = (await git(root, ['diff', '--raw', '-z', '-M', '--no-abbrev', from, to, '--'], signal)).stdout;
       return parseRawDiff(out);
     },
     async isDirty() {
-      const out = (await git(root, ['status', '--porcelain', '--untracked-files=no'])).stdout;
+      const out = (await git(root, ['status', '--porcelain', '--untracked-files=no'], signal)).stdout;
       return out.trim().length > 0;
     },
-    archive(rev, paths) {
-      const args = ['archive', '--format=tar', rev];
+    archive(rev, paths, opts = {}) {
+      const args = ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), rev];
       if (paths && paths.length) args.push('--', ...paths);
-      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV });
+      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
       // The tar ends only once git has exited successfully: a failing git (bad path, corrupt object)
       // must fail the stream, never hand Docker a truncated tar that looks complete.
       const out = new PassThrough();
@@ -101,22 +135,23 @@ export function gitAt(root: string): GitPort {
       proc.then(
         () => out.end(),
         (e: unknown) => {
+          if (signal?.aborted) return out.destroy(signal.reason as Error);
           const stderr = Buffer.from((e as { stderr?: Uint8Array }).stderr ?? new Uint8Array()).toString('utf8').trim();
           out.destroy(new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${stderr || String(e)}`, { cause: e, code: 'git.archive' }));
         },
       );
-      return out;
+      return opts.prefix ? withoutEntry(out, opts.prefix.replace(/\/+$/, '')) : out;
     },
     async show(rev, path) {
       try {
-        return await gitBytes(root, ['show', `${rev}:${path}`]);
+        return await gitBytes(root, ['show', `${rev}:${path}`], signal);
       } catch (e) {
         if (e instanceof ExecaError) return undefined;
         throw e;
       }
     },
     async commitTime(rev) {
-      const out = (await git(root, ['show', '-s', '--format=%cI', rev])).stdout;
+      const out = (await git(root, ['show', '-s', '--format=%cI', rev], signal)).stdout;
       return new Date(out);
     },
   };

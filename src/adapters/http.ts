@@ -1,6 +1,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { HttpPort, HttpResponse } from '../ports/http.js';
+import { abortedOr } from './abort.js';
 
 // node:http rather than fetch: a fresh connection per probe (agent: false), so a keep-alive socket
 // to a container that just died never answers for it, and no undici body timeouts to reason about.
@@ -20,13 +21,13 @@ export const nodeHttp: HttpPort = {
           if (size < MAX_BODY) chunks.push(c);
           size += c.length;
         });
-        res.on('error', (e) => reject(new Error(`GET ${url}: ${e.message}`)));
+        res.on('error', (e) => reject(abortedOr(opts.signal, new Error(`GET ${url}: ${e.message}`))));
         res.on('end', () => {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).subarray(0, MAX_BODY).toString('utf8') });
         });
       });
       req.setTimeout(timeoutMs, () => req.destroy(new Error(`no response within ${timeoutMs}ms`)));
-      req.on('error', (e: NodeJS.ErrnoException) => reject(new Error(`GET ${url}: ${e.code && !e.message.includes(e.code) ? `${e.code} ` : ''}${e.message}`)));
+      req.on('error', (e: NodeJS.ErrnoException) => reject(abortedOr(opts.signal, new Error(`GET ${url}: ${e.code && !e.message.includes(e.code) ? `${e.code} ` : ''}${e.message}`))));
       req.end();
     });
   },

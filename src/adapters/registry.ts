@@ -1,3 +1,4 @@
+import { abortedOr } from './abort.js';
 import { systemClock } from './clock.js';
 import { PreconditionError, StepFailedError } from '../core/errors.js';
 import { backoffDelay, DEFAULT_RETRY, isTransientMessage, isTransientStatus, type RetryPolicy } from '../core/build/retry.js';
@@ -8,8 +9,9 @@ import type { Log } from '../ports/log.js';
 import type { CredentialsLoader, RegistryCredentials } from './docker/registry-auth.js';
 
 // The registry's HTTP API (distribution v2): is it there, may we in, what is under a tag (manifest
-// digest, config digest = image id, labels, layer count); and the few writes test records and
-// `gc --images` need (blob upload, manifest put, tag list, manifest delete). Basic auth, or the Bearer token
+// digest, config digest = image id, labels, layer count); the few writes test records and
+// `gc --images` need (blob upload, manifest put, tag list, manifest delete); and doctor's pushProbe
+// (starts an upload and cancels it). Basic auth, or the Bearer token
 // handshake when the registry answers with one. Loopback registries speak plain http (as the engine
 // assumes for 127.0.0.0/8); everything else https. Connection failures and 5xx are retried with
 // backoff; 4xx never.
@@ -58,6 +60,12 @@ function transportMessage(e: unknown): string {
 
 const defaultSleep = systemClock.sleep;
 
+/** The response with its body already read (null for the statuses that may not carry one). */
+async function whole(res: Response): Promise<Response> {
+  const body = res.status === 204 || res.status === 304 ? null : await res.arrayBuffer();
+  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
+}
+
 export function registryClient(opts: RegistryClientOptions) {
   const { host } = opts;
   const base = `${isLoopbackHost(host) ? 'http' : 'https'}://${host}`;
@@ -82,7 +90,12 @@ export function registryClient(opts: RegistryClientOptions) {
     );
   }
 
-  /** One HTTP exchange with retries on transport failures and 5xx. */
+  /**
+   * One HTTP exchange with retries on transport failures and 5xx. The body is read here, inside
+   * the attempt and its timeout: a connection cut (or stalled) in the middle of a manifest or
+   * config blob is retried like one refused, not a crash in the caller's res.json(). Everything
+   * this client reads is small (manifests, image configs, tokens).
+   */
   async function fetchRetrying(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
     for (let attempt = 1; ; attempt++) {
       const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
@@ -90,13 +103,13 @@ export function registryClient(opts: RegistryClientOptions) {
       let failure: string;
       try {
         const res = await fetch(url, { ...init, signal: s, redirect: 'follow' });
-        if (!isTransientStatus(res.status)) return res;
+        if (!isTransientStatus(res.status)) return await whole(res);
         failure = `HTTP ${res.status} ${res.statusText}`;
         await res.body?.cancel();
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
         failure = transportMessage(e);
-        if (!isTransientMessage(failure) && !/fetch failed|ECONN|ENOTFOUND|EAI_AGAIN|timeout|aborted/i.test(failure)) {
+        if (!isTransientMessage(failure) && !/fetch failed|ECONN|ENOTFOUND|EAI_AGAIN|timeout|aborted|UND_ERR_SOCKET|other side closed|terminated/i.test(failure)) {
           throw new StepFailedError(`registry ${host}: ${failure}`, { cause: e, code: 'registry.failed' });
         }
       }
@@ -186,12 +199,16 @@ export function registryClient(opts: RegistryClientOptions) {
     await done.body?.cancel();
   }
 
-  async function json<T>(res: Response, what: string): Promise<T> {
+  async function json<T>(res: Response, what: string, signal?: AbortSignal): Promise<T> {
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       throw new StepFailedError(`registry ${host}: ${what} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { code: 'registry.failed' });
     }
-    return (await res.json()) as T;
+    try {
+      return (await res.json()) as T;
+    } catch (e) {
+      throw abortedOr(signal, e);
+    }
   }
 
   return {
@@ -244,13 +261,39 @@ export function registryClient(opts: RegistryClientOptions) {
       if (!res.ok) throw new StepFailedError(`registry ${host}: GET /v2/ answered HTTP ${res.status}`, { code: 'registry.failed' });
     },
 
+    /**
+     * Push permission without pushing: starts a blob upload and cancels it (the registry keeps
+     * nothing; an upload it never saw completed is not a blob). For `deployer doctor`.
+     */
+    async pushProbe(repository: string, signal?: AbortSignal): Promise<void> {
+      const res = await send('POST', `/v2/${repository}/blobs/uploads/`, {}, signal);
+      await res.body?.cancel();
+      if (res.status !== 202) {
+        throw new PreconditionError(`registry ${host}: may not push to ${repository} (starting an upload answered HTTP ${res.status})`, {
+          hint: 'give the user push permission on that repository, or check images.delta / images.full',
+          code: 'registry.push',
+        });
+      }
+      const location = res.headers.get('location');
+      if (!location) return;
+      const upload = new URL(location, base);
+      const cancel = await send('DELETE', `${upload.pathname}${upload.search}`, {}, signal);
+      await cancel.body?.cancel();
+      if (!cancel.ok && cancel.status !== 404) {
+        throw new StepFailedError(`registry ${host}: cancelling the probe upload answered HTTP ${cancel.status}`, {
+          hint: 'the registry purges abandoned uploads itself (storage.maintenance.uploadpurging)',
+          code: 'registry.failed',
+        });
+      }
+    },
+
     /** Compressed size of each layer of a manifest, keyed by the 12-hex truncated diff id. */
     async layerSizes(ref: string, digest: string, signal?: AbortSignal): Promise<Map<string, number>> {
       const { path } = parseRef(ref);
-      const manifest = await json<Manifest>(await get(`/v2/${path}/manifests/${digest}`, MANIFEST_TYPES, signal), `manifest ${ref}@${digest}`);
+      const manifest = await json<Manifest>(await get(`/v2/${path}/manifests/${digest}`, MANIFEST_TYPES, signal), `manifest ${ref}@${digest}`, signal);
       const sizes = new Map<string, number>();
       if (!manifest.config?.digest || !manifest.layers) return sizes;
-      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`);
+      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`, signal);
       const diffIds = blob.rootfs?.diff_ids ?? [];
       manifest.layers.forEach((l, i) => {
         const diffId = diffIds[i];
@@ -267,14 +310,14 @@ export function registryClient(opts: RegistryClientOptions) {
         return undefined;
       }
       let digest = res.headers.get('docker-content-digest') ?? '';
-      let manifest = await json<Manifest>(res, `manifest ${ref}`);
+      let manifest = await json<Manifest>(res, `manifest ${ref}`, signal);
       if (manifest.manifests) {
         const arch = process.arch === 'x64' ? 'amd64' : process.arch;
         const pick = manifest.manifests.find((m) => m.platform?.os === 'linux' && m.platform.architecture === arch) ?? manifest.manifests[0];
         if (!pick) return undefined;
         res = await get(`/v2/${path}/manifests/${pick.digest}`, MANIFEST_TYPES, signal);
         digest = pick.digest;
-        manifest = await json<Manifest>(res, `manifest ${ref}@${pick.digest}`);
+        manifest = await json<Manifest>(res, `manifest ${ref}@${pick.digest}`, signal);
       }
       if (!manifest.config?.digest) {
         throw new StepFailedError(`registry ${host}: ${ref} has a schema ${manifest.schemaVersion ?? '?'} manifest without a config`, {
@@ -282,7 +325,7 @@ export function registryClient(opts: RegistryClientOptions) {
           code: 'registry.failed',
         });
       }
-      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`);
+      const blob = await json<ImageConfigBlob>(await get(`/v2/${path}/blobs/${manifest.config.digest}`, undefined, signal), `config of ${ref}`, signal);
       const config = blob.config ?? {};
       return {
         ref,

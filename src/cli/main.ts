@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { ExitCode } from '../core/errors.js';
+import { ExitCode, interruptedBy, signalInterruption } from '../core/errors.js';
 import type { CommandAction, CommandEnv, GlobalOptions } from './command.js';
 import type { Output } from './output.js';
 import { buildProgram } from './program.js';
@@ -23,7 +23,7 @@ export async function main(argv: string[]): Promise<number> {
       process.exit(ExitCode.interrupted);
     }
     process.stderr.write(`deployer: ${sig} received, stopping and cleaning up (press again to force)\n`);
-    controller.abort(new Error(sig));
+    controller.abort(signalInterruption(sig));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -45,7 +45,7 @@ export async function main(argv: string[]): Promise<number> {
     const env: CommandEnv = {
       loaded,
       config: loaded.config,
-      ports: wirePorts(loaded, out),
+      ports: wirePorts(loaded, out, controller.signal),
       out,
       globals,
       signal: controller.signal,
@@ -64,6 +64,9 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode === 0 ? 0 : ExitCode.usage;
     }
     const [{ reportError }, { createOutput }] = await Promise.all([import('./errors.js'), loadOutput()]);
+    // Interrupted before the executor ran (while gathering facts, planning or confirming): the
+    // same exit 130 the executor gives, whatever the interrupted read threw.
+    if (controller.signal.aborted) e = interruptedBy(controller.signal);
     return reportError(e, out ?? createOutput({ verbose: false, json: wantsJson }), wantsJson);
   } finally {
     process.off('SIGINT', onSignal);

@@ -37,7 +37,7 @@ export function createOutput(opts: OutputOptions): Output {
   }
   const out = chalk;
   const err = chalkStderr;
-  // ora hangs on a 0-column TTY (dependency-notes §5): require a real width.
+  // ora hangs on a 0-column TTY (docs/traps.md §4): require a real width.
   const spinners = Boolean(stderr.isTTY && (stderr.columns ?? 0) > 0 && !('CI' in env) && env.TERM !== 'dumb') && !opts.json;
   let spinner: Ora | undefined;
 

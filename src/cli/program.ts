@@ -3,6 +3,7 @@ import type { CommandAction } from './command.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerChanges } from './commands/changes.js';
 import { registerDeployCommands } from './commands/deploy.js';
+import { registerDoctor } from './commands/doctor.js';
 import { registerInitCommands } from './commands/init.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSwitchCommands } from './commands/switch.js';
@@ -43,6 +44,7 @@ export function buildProgram(run: Runner): Command {
   registerDeployCommands(program, run);
   registerSwitchCommands(program, run);
   registerInitCommands(program);
+  registerDoctor(program, run);
   registerServeCommands(program, run);
   return program;
 }

@@ -9,23 +9,33 @@ import { registryRecordStore } from '../adapters/records-registry.js';
 import { registryImages } from '../adapters/registry-images.js';
 import type { RegistryClient } from '../adapters/registry.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
+import { localLbHost } from '../adapters/lb/local.js';
 import { switchState } from '../adapters/state/index.js';
 import { schedulerFor } from '../adapters/scheduler/index.js';
 import type { ContainerSshPort } from '../ports/container-ssh.js';
 import type { DockerPort } from '../ports/docker.js';
+import type { DoctorPort } from '../ports/doctor.js';
 import type { ImagesPort } from '../ports/images.js';
 import type { Ports } from '../ports/index.js';
+import type { SwarmPort } from '../ports/swarm.js';
 import { configPath, type LoadedConfig } from './config-file.js';
 import type { Output } from './output.js';
 
 // The only place adapters are built. Constructing them does no I/O: a command that never touches
 // Docker never connects to it — nor loads dockerode or ssh2 (src/adapters/lazy.ts).
-export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
+export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSignal): Ports {
   let client: Promise<Docker> | undefined;
   const dockerClient = () => (client ??= import('../adapters/docker/client.js').then((m) => m.dockerClient()));
   const docker = lazyPort<DockerPort>(async () => {
     const [{ dockerEngine }, c] = await Promise.all([import('../adapters/docker/engine.js'), dockerClient()]);
     return dockerEngine(c);
+  }, {});
+  const swarm = lazyPort<SwarmPort>(async () => {
+    const [{ dockerSwarm }, { loadRegistryCredentials }, c] = await Promise.all([
+      import('../adapters/docker/swarm.js'), import('../adapters/docker/registry-auth.js'), dockerClient(),
+    ]);
+    const host = loaded.config.registry?.host;
+    return dockerSwarm(c, host ? { registry: host, credentials: () => loadRegistryCredentials(host, process.env) } : {});
   }, {});
   const lb = lbHosts({ switchConfig: loaded.config.switch, resolvePath: (p) => configPath(loaded, p), log: out, env: process.env });
   const images = lazyPort<ImagesPort, 'registry'>(async () => {
@@ -51,7 +61,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     .then(([{ registryClient }, { loadRegistryCredentials }]) => registryClient({ host: h, credentials: () => loadRegistryCredentials(h, process.env), log: out })));
   const records = host ? registryRecordStore(() => registryClientFor(host), cache, { host, log: out }) : cache;
   return {
-    git: gitAt(configPath(loaded, loaded.config.build.context)),
+    git: gitAt(configPath(loaded, loaded.config.build.context), { signal }),
     docker,
     clock: systemClock,
     log: out,
@@ -63,6 +73,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
       configFile: loaded.path,
       resolvePath: (p) => configPath(loaded, p),
       docker,
+      swarm,
       clock: systemClock,
       log: out,
       env: process.env,
@@ -73,4 +84,21 @@ export function wirePorts(loaded: LoadedConfig, out: Output): Ports {
     lb,
     ...switchState({ config: loaded.config, lb, clock: systemClock }),
   };
+}
+
+/** `deployer doctor`'s own probes (engine identity, registry push permission, this machine). */
+export function wireDoctor(loaded: LoadedConfig, out: Output): DoctorPort {
+  const host = loaded.config.registry?.host;
+  return lazyPort<DoctorPort, 'nodeVersion' | 'local'>(async () => {
+    const [{ doctorProbes }, { dockerClient }, { loadRegistryCredentials }] = await Promise.all([
+      import('../adapters/doctor.js'), import('../adapters/docker/client.js'), import('../adapters/docker/registry-auth.js'),
+    ]);
+    return doctorProbes({
+      docker: async () => dockerClient(),
+      dockerHost: process.env.DOCKER_HOST,
+      registry: host,
+      credentials: () => loadRegistryCredentials(host!, process.env),
+      log: out,
+    });
+  }, { nodeVersion: process.versions.node, local: localLbHost('local') });
 }

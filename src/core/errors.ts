@@ -92,6 +92,23 @@ export class InterruptedError extends DeployerError {
   readonly code = 'interrupted';
 }
 
+/**
+ * The error an aborted run ends with, whatever the interrupted code threw: the InterruptedError the
+ * signal was aborted with (src/cli/main.ts aborts with one), or one naming the reason.
+ */
+export function interruptedBy(signal: AbortSignal): InterruptedError {
+  if (signal.reason instanceof InterruptedError) return signal.reason;
+  const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'interrupted');
+  return new InterruptedError(`interrupted (${why}); cleanup ran`, { hint: INTERRUPTED_HINT });
+}
+
+const INTERRUPTED_HINT = 'run the command again to finish';
+
+/** The abort reason for a signal: what every adapter rejects with once it is interrupted. */
+export function signalInterruption(sig: string): InterruptedError {
+  return new InterruptedError(`interrupted (${sig}); cleanup ran`, { hint: INTERRUPTED_HINT });
+}
+
 export function isDeployerError(e: unknown): e is DeployerError {
   return e instanceof DeployerError;
 }

@@ -1,6 +1,6 @@
 import type { Plan } from './plan.js';
 
-// Renders a plan as a reviewable, diff-like text (DESIGN.md example 10). Colour is applied by the
+// Renders a plan as a reviewable, diff-like text. Colour is applied by the
 // CLI through the `paint` callbacks so the core stays free of chalk.
 
 export interface Paint {

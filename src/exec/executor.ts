@@ -1,4 +1,4 @@
-import { DeployerError, InterruptedError, StepFailedError } from '../core/errors.js';
+import { DeployerError, interruptedBy, StepFailedError } from '../core/errors.js';
 import type { Plan } from '../core/plan.js';
 import type { Step } from '../core/steps/index.js';
 import type { ExecContext } from './context.js';
@@ -20,11 +20,6 @@ export interface StepRecord {
 
 type Handler = (step: Step, ctx: ExecContext) => Promise<void>;
 
-function interrupted(signal: AbortSignal): InterruptedError {
-  const why = signal.reason instanceof Error ? signal.reason.message : String(signal.reason ?? 'interrupted');
-  return new InterruptedError(`interrupted (${why}); cleanup ran`, { hint: 'run the command again to finish' });
-}
-
 /**
  * Runs exactly the plan's steps, in order, through the handler table. Cleanup registered with
  * `ctx.defer` runs on every path, including failure and interrupt. Errors that are not already a
@@ -45,7 +40,7 @@ export async function execute(
   const records: StepRecord[] = [];
   try {
     for (const [i, step] of plan.steps.entries()) {
-      if (ctx.signal.aborted) throw interrupted(ctx.signal);
+      if (ctx.signal.aborted) throw interruptedBy(ctx.signal);
       observer?.started(step, i, plan.steps.length);
       const t0 = performance.now();
       try {
@@ -54,7 +49,7 @@ export async function execute(
         const ms = performance.now() - t0;
         records.push({ id: step.id, kind: step.kind, ms, ok: false });
         observer?.failed(step, ms, e);
-        if (ctx.signal.aborted) throw interrupted(ctx.signal);
+        if (ctx.signal.aborted) throw interruptedBy(ctx.signal);
         if (e instanceof DeployerError) throw e;
         throw new StepFailedError(`step "${step.title}" failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }

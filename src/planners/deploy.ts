@@ -1,5 +1,5 @@
 import type { Config } from '../core/config/schema.js';
-import { isHealthy, type EnvironmentInfo } from '../core/deploy/environment.js';
+import { isHealthy, type EnvironmentInfo, type SchedulerName } from '../core/deploy/environment.js';
 import { deploySpec, environmentArtefacts, environmentId, requireDeployConfig, type DeploySpec } from '../core/deploy/spec.js';
 import { PreconditionError } from '../core/errors.js';
 import { previewUrl } from '../core/nginx/preview.js';
@@ -11,6 +11,7 @@ import type { TestRecordStore } from '../ports/records.js';
 import { appPath } from '../core/marathon/app-id.js';
 import { buildAppDefinition } from '../core/marathon/app-definition.js';
 import { payloadStyle } from '../core/marathon/version.js';
+import { swarmConfigOf, swarmServiceSpec } from '../core/swarm/service-spec.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { SchedulerDeployStep } from '../core/steps/deploy.js';
 import type { DockerPort } from '../ports/docker.js';
@@ -21,7 +22,7 @@ import { planPreview, readPreviewed } from './environment-preview.js';
 
 export interface DeployFacts {
   revision: string;
-  scheduler: 'docker' | 'marathon';
+  scheduler: SchedulerName;
   endpoint: string;
   /** Marathon's version (decides the app definition's payload style). */
   marathonVersion?: string;
@@ -104,13 +105,21 @@ export async function gatherDeployFacts(ports: DeployReadPorts, config: Config, 
 function specDetail(config: Config, spec: DeploySpec, facts: DeployFacts): string[] {
   const deploy = requireDeployConfig(config);
   const hc = spec.healthCheck;
+  const instances = {
+    docker: () => `instances  ${spec.instances} × port ${spec.port}, published on ${deploy.bindAddress} at free host ports, restart unless-stopped`,
+    marathon: () => `instances  ${spec.instances} × port ${spec.port} (bridge, dynamic host ports), cpus ${deploy.marathon!.cpus}, mem ${deploy.marathon!.mem} MB`,
+    swarm: () => `instances  ${spec.instances} replicas × port ${spec.port}, published in host mode on each task's node (node address + its port is a backend)`,
+  }[facts.scheduler];
   const lines = [
     `image      ${spec.image}`,
-    facts.scheduler === 'docker'
-      ? `instances  ${spec.instances} × port ${spec.port}, published on ${deploy.bindAddress} at free host ports, restart unless-stopped`
-      : `instances  ${spec.instances} × port ${spec.port} (bridge, dynamic host ports), cpus ${deploy.marathon!.cpus}, mem ${deploy.marathon!.mem} MB`,
+    instances(),
     `health     GET ${hc.path} → 2xx/3xx every ${hc.intervalSeconds}s (timeout ${hc.timeoutSeconds}s, grace ${hc.gracePeriodSeconds}s), all instances within ${spec.timeoutSeconds}s`,
   ];
+  if (facts.scheduler === 'swarm') {
+    const svc = swarmServiceSpec(spec, swarmConfigOf(deploy));
+    lines.push(`POST /services/create  (swarm service ${svc.Name})`);
+    lines.push(...JSON.stringify(svc, null, 2).split('\n').map((l) => `  ${l}`));
+  }
   if (facts.scheduler === 'marathon') {
     const appId = environmentId(config, spec.revision);
     const version = facts.marathonVersion ?? '';
@@ -192,7 +201,11 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     spec,
     keepFailed: opts.keepFailed,
   };
-  const notes = facts.scheduler === 'marathon' ? [`Marathon agents pull ${spec.image} themselves: it must be in the registry`] : [];
+  const notes: string[] = {
+    docker: [],
+    marathon: [`Marathon agents pull ${spec.image} themselves: it must be in the registry`],
+    swarm: [`every swarm node that runs a task needs ${spec.image}: beyond one node it must be in the registry`],
+  }[facts.scheduler];
   if (pin?.note) notes.unshift(pin.note);
   if (pin) notes.push(`the environment runs ${spec.image} (pinned by digest; labelled ${LABELS.digest})`);
   return makePlan('deploy', subject, factsJson, [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')], notes);

@@ -1,5 +1,5 @@
 import type { Config } from '../core/config/schema.js';
-import type { EnvironmentInfo } from '../core/deploy/environment.js';
+import type { EnvironmentInfo, SchedulerName } from '../core/deploy/environment.js';
 import { environmentArtefacts, environmentId, requireDeployConfig } from '../core/deploy/spec.js';
 import { PreconditionError, UsageError } from '../core/errors.js';
 import { shortSha } from '../core/image-ref.js';
@@ -12,7 +12,7 @@ import { planPreview, readProtected, type Protected } from './environment-previe
 
 export interface DestroyFacts {
   revision: string;
-  scheduler: 'docker' | 'marathon';
+  scheduler: SchedulerName;
   environments: EnvironmentInfo[];
   protected: Protected;
 }
@@ -41,7 +41,7 @@ export async function gatherDestroyFacts(
   return { revision, scheduler: ports.scheduler.name, environments, protected: prot };
 }
 
-export function destroyStep(config: Config, scheduler: 'docker' | 'marathon', revision: string, reason?: string): SchedulerDestroyStep {
+export function destroyStep(config: Config, scheduler: SchedulerName, revision: string, reason?: string): SchedulerDestroyStep {
   return {
     id: `destroy-${shortSha(revision)}`,
     kind: 'scheduler.destroy',

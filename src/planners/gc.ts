@@ -1,5 +1,5 @@
 import type { Config } from '../core/config/schema.js';
-import type { EnvironmentInfo } from '../core/deploy/environment.js';
+import type { EnvironmentInfo, SchedulerName } from '../core/deploy/environment.js';
 import { requireDeployConfig } from '../core/deploy/spec.js';
 import { shortSha } from '../core/image-ref.js';
 import { makePlan, type Plan } from '../core/plan.js';
@@ -9,7 +9,7 @@ import { destroyStep } from './destroy.js';
 import { planPreview, readProtected, type Protected } from './environment-preview.js';
 
 export interface GcFacts {
-  scheduler: 'docker' | 'marathon';
+  scheduler: SchedulerName;
   environments: EnvironmentInfo[];
   protected: Protected;
 }

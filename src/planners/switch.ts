@@ -1,3 +1,4 @@
+import { posix } from 'node:path';
 import type { Config, SwitchConfig } from '../core/config/schema.js';
 import { ConfigError, PreconditionError, UsageError } from '../core/errors.js';
 import { isFullSha, shortSha } from '../core/image-ref.js';
@@ -6,10 +7,11 @@ import { shadowTree, type ConfFacts } from '../core/nginx/include-tree.js';
 import { displayArgv, planTest, stagedPath } from '../core/nginx/test-config.js';
 import { renderUpstream } from '../core/nginx/upstream.js';
 import { makePlan, type Plan } from '../core/plan.js';
-import type { HostFileChange, SwitchStep } from '../core/steps/switch.js';
+import { RELOAD_STABLE_MS, type ControlPut, type HostFileChange, type SwitchStep } from '../core/steps/switch.js';
 import { checkDrift, checkEnvironment, checkForceOptions, checkTested, planHash, sha256Hex, type ForceOptions } from '../core/switch/decide.js';
 import { liveFromHistory, rollbackTarget } from '../core/switch/history.js';
-import { resolveSwitchHosts, stateLocation, type ResolvedHost } from '../core/switch/hosts.js';
+import { controlSocketPath, resolveSwitchHosts, stateLocation, type ResolvedHost } from '../core/switch/hosts.js';
+import { dynamicBackendProblems, formatControlList, MAX_SOCKET_PATH, parseControlAnswer, renderDynamicUpstream } from '../core/nginx/dynamic.js';
 import { agreedRevision, disagreement, hostLive, type HostLive } from '../core/switch/live.js';
 import type { DockerPort } from '../ports/docker.js';
 import type { HistoryEntry, HistoryPort } from '../ports/history.js';
@@ -39,6 +41,28 @@ export interface HostFileFacts {
   sha256: string | null;
   /** The nginx configuration the test's shadow copy is made from (shadow mode only). */
   conf?: { main: string; facts: ConfFacts };
+  /** switch.method dynamic: what the control endpoint of the running nginx answered. */
+  control?: ControlFact;
+}
+
+export type ControlFact =
+  | { socket: string; answers: true; generation: string; served: string[] }
+  | { socket: string; answers: false; reason: string };
+
+/** Asks each host's running nginx what its control endpoint holds (GET: changes nothing). */
+export async function gatherControl(lb: Pick<LbHosts, 'get'>, hosts: HostFileFacts[], socketOf: (h: ResolvedHost) => string): Promise<void> {
+  await Promise.all(hosts.map(async (h) => {
+    const socket = socketOf(h.host);
+    try {
+      const r = await lb.get(h.host.name).control(socket, { method: 'GET', path: '/backends', timeoutMs: 3000 });
+      const parsed = r.status === 200 ? parseControlAnswer(r.body) : undefined;
+      h.control = parsed
+        ? { socket, answers: true, generation: parsed.generation, served: parsed.lists.map((l) => l.revision) }
+        : { socket, answers: false, reason: `it answered ${r.status}: ${r.body.slice(0, 200).trim()}` };
+    } catch (e) {
+      h.control = { socket, answers: false, reason: e instanceof Error ? e.message : String(e) };
+    }
+  }));
 }
 
 /** Reads `file` (or `previewFile`) on every switch host, and the main config its test needs. */
@@ -109,6 +133,7 @@ export async function gatherSwitchFacts(
     ports.history.read(),
     gatherHostFiles(ports.lb, resolved, 'file'),
   ]);
+  if (sw.method === 'dynamic') await gatherControl(ports.lb, hosts, (h) => controlSocketPath(sw, config.app, h));
   const known = [...environments.map((e) => e.revision), ...history.flatMap((h) => [h.to, ...(h.from ? [h.from] : [])])];
   let target: string;
   if (req.revision !== undefined) {
@@ -147,6 +172,16 @@ function testConfigProblem(h: HostFileFacts, staged: string): string | undefined
   return r.ok ? undefined : `${h.host.name}: ${r.problem}`;
 }
 
+function planDynamic(sw: SwitchConfig, app: string, host: ResolvedHost, revision: string, backends: EnvironmentInfo['backends']): { after: string; socket: string; body: string } {
+  const socket = controlSocketPath(sw, app, host);
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(socket) || socket.length > MAX_SOCKET_PATH) {
+    throw new ConfigError('config', [{ path: host.controlSocket ? 'switch.controlSocket' : 'switch.stateDir', message: `gives the control socket ${socket}: it must be an absolute path of letters, digits, '.', '_', '-' and '/' of at most ${MAX_SOCKET_PATH} bytes (a unix socket path); set switch.controlSocket to a shorter one` }]);
+  }
+  const problems = dynamicBackendProblems(backends);
+  if (problems.length) throw new PreconditionError(`environment ${shortSha(revision)} cannot be switched to with switch.method dynamic`, { code: 'backend.dynamic', details: problems, hint: 'use switch.method reload for schedulers that report host names' });
+  return { after: renderDynamicUpstream({ name: sw.upstream, app, revision, backends, socket }), socket, body: formatControlList([{ revision, weight: 100, backends }]) };
+}
+
 export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOptions): Plan {
   checkForceOptions(opts);
   const sw = requireSwitch(config);
@@ -161,7 +196,12 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   if (driftNote) notes.push(driftNote);
   const live = currentLive(config, facts.hosts, facts.environments, facts.history) ?? null;
 
-  const after = renderUpstream({ name: sw.upstream, app: config.app, revision: target, backends: env.backends });
+  // Each host's file names its own control socket; in reload mode every host gets the same bytes.
+  const plain = sw.method === 'dynamic' ? undefined : renderUpstream({ name: sw.upstream, app: config.app, revision: target, backends: env.backends });
+  const perHost = new Map(facts.hosts.map((h) => {
+    const dynamic = plain === undefined ? planDynamic(sw, config.app, h.host, target, env.backends) : undefined;
+    return [h, { after: dynamic ? dynamic.after : plain!, dynamic }] as const;
+  }));
   const changes: HostFileChange[] = [];
   const testProblems: string[] = [];
   const detail: string[] = [];
@@ -170,20 +210,27 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   // the history says the old one. Then every file is re-applied as it is (test, rename, reload),
   // verified and recorded.
   const recorded = liveFromHistory(facts.history);
-  const repair = recorded !== target && facts.hosts.every((h) => h.content === after);
+  // Dynamic mode: a host whose running nginx serves another list than its file needs the update too.
+  const serving = (h: HostFileFacts) => !h.control?.answers || (h.control.served.length === 1 && h.control.served[0] === target);
+  const repair = recorded !== target && facts.hosts.every((h) => h.content === perHost.get(h)!.after);
   for (const h of facts.hosts) {
-    if (h.content === after && !repair) continue;
+    const { after, dynamic } = perHost.get(h)!;
+    if (h.content === after && !repair && serving(h)) continue;
     const staged = stagedPath(h.path);
     const problem = testConfigProblem(h, staged);
     if (problem) testProblems.push(problem);
     const test = planTest(h.host.test, h.path, staged);
-    changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload });
+    const control: ControlPut | undefined = dynamic && h.control?.answers ? { socket: dynamic.socket, body: dynamic.body } : undefined;
+    changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload, ...(control ? { control } : {}), ...(dynamic ? { socketDir: posix.dirname(dynamic.socket) } : {}) });
     detail.push(
       `${h.host.name}:${h.path}`,
       ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
       `test:   ${displayArgv(test.argv)}${test.mode === 'shadow' ? `  (a shadow of ${test.main} that includes the staged file instead)` : ''}`,
-      `reload: ${displayArgv(h.host.reload)}`,
+      control
+        ? `control: PUT unix:${control.socket} /backends (no reload): ${control.body.trimEnd()}`
+        : `reload: ${displayArgv(h.host.reload)}${dynamic && h.control && !h.control.answers ? `  (once, to load the dynamic balancer: the control endpoint ${h.control.socket} does not answer: ${h.control.reason})` : ''}`,
     );
+    if (dynamic && h.control && !h.control.answers) notes.push(`${h.host.name}: nginx is reloaded once to load the dynamic balancer and its control endpoint (it does not answer on ${h.control.socket}: ${h.control.reason}); later switches need no reload`);
   }
   if (testProblems.length) {
     throw new PreconditionError('cannot test the new upstream file before it goes live', {
@@ -233,7 +280,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     {
       id: 'switch-upstream',
       kind: 'nginx.switch-upstream',
-      title: `nginx upstream ${sw.upstream} -> ${sha12} on ${changes.map((c) => c.host).join(', ')} (${repair ? 'unchanged file, ' : ''}stage and test on every host, then rename and reload on every host; any failure restores all)`,
+      title: `nginx upstream ${sw.upstream} -> ${sha12} on ${changes.map((c) => c.host).join(', ')} (${repair ? 'unchanged file, ' : ''}stage and test on every host, then rename and ${changes.every((c) => c.control) ? 'update the running nginx through its control socket (no reload)' : changes.some((c) => c.control) ? 'reload or update through the control socket' : 'reload'} on every host; any failure restores all)`,
       detail,
       revision: target,
       changes,
@@ -246,6 +293,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
       previous: live,
       switchStep: 'switch-upstream',
       probes: facts.hosts.map((h) => ({ host: h.host.name, url: h.host.verify.url, header: h.host.verify.header, timeoutMs: h.host.verify.timeoutSeconds * 1000 })),
+      stableMs: changes.every((c) => c.control) ? 0 : RELOAD_STABLE_MS,
       revert: { by: facts.who, hosts: hostNames, planHash: hash, ...(forcedReason ? { forcedReason } : {}) },
       ...(repair ? { repair: true } : {}),
     },

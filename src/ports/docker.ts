@@ -104,6 +104,11 @@ export interface DockerPort {
   putArchive(id: string, tar: Readable | Buffer, path: string): Promise<void>;
   /** A tar of a path in the container; undefined when the path does not exist. */
   getArchive(id: string, path: string): Promise<Readable | undefined>;
+  /**
+   * True when the path is a directory with nothing in it, read through the API (not a program in
+   * the image, which may lack rmdir or find); false when it has content, is not a directory or is absent.
+   */
+  isEmptyDirectory(id: string, path: string): Promise<boolean>;
 
   createNetwork(name: string, labels: Record<string, string>): Promise<string>;
   removeNetwork(idOrName: string): Promise<void>;

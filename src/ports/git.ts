@@ -10,8 +10,12 @@ export interface GitPort {
   diff(from: string, to: string): Promise<RawChange[]>;
   /** True when tracked files differ from HEAD (untracked files do not count). */
   isDirty(): Promise<boolean>;
-  /** A tar of the tracked content at `rev` (modes and symlinks kept), optionally limited to paths. */
-  archive(rev: string, paths?: readonly string[]): Readable;
+  /**
+   * A tar of the tracked content at `rev` (modes and symlinks kept), optionally limited to paths.
+   * With `prefix` (`app/`), every entry is named under it, and the prefix's own directory entry is
+   * left out: that directory exists where the tar is extracted and keeps its owner and mode.
+   */
+  archive(rev: string, paths?: readonly string[], opts?: { prefix?: string }): Readable;
   /** Contents of one file at a revision, or undefined when it does not exist there. */
   show(rev: string, path: string): Promise<Buffer | undefined>;
   /** Committer time of a revision. */

@@ -14,6 +14,18 @@ export interface RunResult {
   stderr: string;
 }
 
+export interface ControlRequest {
+  method: 'GET' | 'PUT';
+  path: string;
+  body?: string;
+  timeoutMs?: number;
+}
+
+export interface ControlAnswer {
+  status: number;
+  body: string;
+}
+
 export interface LbHost {
   /** For people: `local` or `root@lb01:22`. */
   readonly name: string;
@@ -27,7 +39,15 @@ export interface LbHost {
   /** mkdir that fails if it exists: the lock primitive. Resolves false when it already existed. */
   mkdirExclusive(path: string): Promise<boolean>;
   mkdirp(path: string): Promise<void>;
-  /** Runs argv (quoted for the remote shell when over SSH; never a shell string built from data). */
-  run(argv: readonly string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /**
+   * Runs argv (quoted for the remote shell when over SSH; never a shell string built from data).
+   * `signal` kills the command (its process group over SSH) and rejects with the abort reason.
+   */
+  run(argv: readonly string[], opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
+  /**
+   * One HTTP request to a unix socket on the host (switch.method dynamic's control endpoint): no
+   * TCP port is opened for it; over SSH it goes through a forwarded stream to the remote socket.
+   */
+  control(socket: string, req: ControlRequest): Promise<ControlAnswer>;
   close(): Promise<void>;
 }

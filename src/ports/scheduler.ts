@@ -1,10 +1,10 @@
-// Environments: N instances of one revision's image, behind one port, two adapters (the local Docker
-// engine and Marathon). `switch` reads backends through it; `deploy`, `destroy`, `gc` change it.
+// Environments: N instances of one revision's image, behind one port, three adapters (the local
+// Docker engine, Docker Swarm and Marathon). `switch` reads backends through it; `deploy`, `destroy`, `gc` change it.
 
 import type { DeploySpec } from '../core/deploy/spec.js';
-import type { Backend, EnvironmentInfo, InstanceInfo, InstanceState } from '../core/deploy/environment.js';
+import type { Backend, EnvironmentInfo, InstanceInfo, InstanceState, SchedulerName } from '../core/deploy/environment.js';
 
-export type { Backend, DeploySpec, EnvironmentInfo, InstanceInfo, InstanceState };
+export type { Backend, DeploySpec, EnvironmentInfo, InstanceInfo, InstanceState, SchedulerName };
 
 export interface DeployProgress {
   (message: string): void;
@@ -22,14 +22,14 @@ export interface DeployOptions {
 }
 
 export interface SchedulerAbout {
-  /** For people: `docker (local engine)` or the Marathon URL. */
+  /** For people: `docker (local engine)`, `swarm (…)` or the Marathon URL. */
   endpoint: string;
   /** Marathon's version from /v2/info: decides the app definition's payload style. */
   version?: string;
 }
 
 export interface SchedulerPort {
-  readonly name: 'docker' | 'marathon';
+  readonly name: SchedulerName;
   about(): Promise<SchedulerAbout>;
   /** Every environment of the app this scheduler knows. */
   list(app: string): Promise<EnvironmentInfo[]>;

@@ -4,6 +4,7 @@
 // failing RUN. Each gives a clear error and a non-zero exit; nothing half-tagged is left behind,
 // locally or in the registry; no build container remains.
 import { writeFile, mkdir } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -151,6 +152,43 @@ describe('build failures', () => {
     expect(r.exitCode, r.stderr).toBe(130);
     expect(r.stderr).toMatch(/SIGINT received, stopping and cleaning up/);
     await nothingLeft(sha);
+  }, T);
+
+  it('Ctrl-C while gathering facts from a registry that accepts connections and never answers: exit 130, no stack', async () => {
+    // A registry that takes the connection and then says nothing: the CLI is stuck in its first
+    // registry read (full-build pings it, delta-build reads the :latest manifest) when SIGINT comes.
+    const sockets: Socket[] = [];
+    let connected: () => void = () => {};
+    const silent = createServer((s) => {
+      sockets.push(s);
+      connected();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (silent.address() as { port: number }).port;
+      const dir = await variant('silent', { registry: `127.0.0.1:${port}` });
+      for (const command of ['full-build', 'delta-build']) {
+        const child = execa(process.execPath, ['--import', new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href, `${ROOT}src/cli/bin.ts`, command], {
+          cwd: dir,
+          env: { CI: 'true', NO_COLOR: '1', DOCKER_CONFIG: emptyDockerConfig.path, ...goodEnv },
+          reject: false,
+          timeout: T,
+        });
+        await new Promise<void>((resolve, reject) => {
+          connected = resolve;
+          child.then((r) => reject(new Error(`${command} exited before it reached the registry:\n${r.stderr}`)), reject);
+        });
+        child.kill('SIGINT');
+        const r = await child;
+        expect(r.exitCode, r.stderr).toBe(130);
+        expect(r.stderr).toMatch(/deployer: interrupted \(SIGINT\)/);
+        expect(r.stderr).not.toMatch(/this is a bug|The operation was aborted|\n\s+at /);
+      }
+      expect(await localTags(`127.0.0.1:${port}/${fullPath}`)).toEqual([]);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
   }, T);
 
   it('the layer budget: a delta past build.maxLayers is refused (exit 4) with a full-build hint', async () => {

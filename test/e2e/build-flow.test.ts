@@ -6,7 +6,9 @@
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
-import { containersNamed, imageInspect, localTags, makeWebappRepo, registryTags, removeRepositories, runIn, uniqueName, writeBuildConfig } from '../support/build.js';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { containersNamed, imageInspect, localTags, makeWebappRepo, registryTags, removeRepositories, runIn, uniqueName, WEBAPP, writeBuildConfig } from '../support/build.js';
 import type { GitRepo } from '../support/git-repo.js';
 import { httpGet } from '../support/http.js';
 import { startRegistry, type Registry } from '../support/registry.js';
@@ -171,6 +173,21 @@ describe('full-build → delta-build → verify, through the CLI', () => {
     expect(v.exitCode, v.stderr + v.stdout).toBe(0);
   }, T);
 
+  it('what a full build accepts a delta applies too: symlinks climbing out of appDir and above /, a file named :(glob)x; verify passes', async () => {
+    shas.links = await repo.commit('odd paths', {
+      write: { 'links/climb': { symlink: '../../../../../../etc/passwd' }, 'links/out': { symlink: '../../outside' }, ':(glob)x': 'glob\n' },
+    });
+    const r = await cli(['delta-build']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await imageInspect(`${delta}:${shas.links}`)).Config.Labels['deployer.change-class']).toBe('code');
+    const ref = `${delta}:${shas.links}`;
+    expect((await runIn(ref, ['readlink', '/app/links/climb'])).stdout).toBe('../../../../../../etc/passwd');
+    expect((await runIn(ref, ['readlink', '/app/links/out'])).stdout).toBe('../../outside');
+    expect((await runIn(ref, ['cat', '/app/:(glob)x'])).stdout).toBe('glob');
+    const v = await cli(['verify', shas.links]);
+    expect(v.exitCode, v.stderr + v.stdout).toBe(0);
+  }, T);
+
   it('verify fails (exit 1) and names the difference when the delta image was tampered with', async () => {
     const ref = `${delta}:${shas.code}`;
     const name = `${app}-tamper`;
@@ -191,5 +208,38 @@ describe('full-build → delta-build → verify, through the CLI', () => {
     const j = await cli(['--json', 'verify', shas.code!]);
     expect(j.exitCode).toBe(1);
     expect(JSON.parse(j.stdout)).toMatchObject({ equal: false, differences: expect.arrayContaining([expect.objectContaining({ path: '/app/extra.txt', change: 'only-in-delta' })]) });
+  }, T);
+});
+
+describe('delta-build on a base image without rmdir, through the CLI', () => {
+  const app2 = uniqueName('normdir');
+  let repo2: GitRepo;
+  let dir2: TmpDir;
+  const full2 = () => `${reg.host}/deployer-test/${app2}-full`;
+  const delta2 = () => `${reg.host}/deployer-test/${app2}`;
+  const cli2 = (args: string[]) => runCli(args, { cwd: dir2.path, env: { DOCKER_CONFIG: dockerConfig.path }, timeoutMs: T });
+
+  beforeAll(async () => {
+    const dockerfile = (await readFile(join(WEBAPP, 'Dockerfile'), 'utf8')).replace('FROM deployer-base/busybox:latest', 'FROM deployer-base/busybox:latest\nRUN rm /bin/rmdir');
+    repo2 = await makeWebappRepo({ Dockerfile: dockerfile, 'gone/a.txt': 'a\n', 'gone/deeper/b.txt': 'b\n' });
+    dir2 = await tmpDir('deployer-build-normdir-');
+    await writeBuildConfig(dir2.path, repo2.dir, { app: app2, full: `deployer-test/${app2}-full`, delta: `deployer-test/${app2}`, registry: reg.host });
+  }, T);
+
+  afterAll(async () => {
+    await removeRepositories(full2(), delta2());
+    await Promise.all([repo2?.close(), dir2?.cleanup()]);
+  }, T);
+
+  it('removing a tracked directory removes it from the delta; verify passes', async () => {
+    const built = await cli2(['full-build']);
+    expect(built.exitCode, built.stderr).toBe(0);
+    expect((await runIn(`${full2()}:latest`, ['rmdir', '/app/gone/deeper'])).exitCode).not.toBe(0); // no rmdir in the image
+    const sha = await repo2.commit('drop gone/', { remove: ['gone'] });
+    const r = await cli2(['delta-build']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((await runIn(`${delta2()}:${sha}`, ['ls', '/app/gone'])).exitCode).not.toBe(0);
+    const v = await cli2(['verify', sha]);
+    expect(v.exitCode, v.stderr + v.stdout).toBe(0);
   }, T);
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGet } from '../support/http.js';
 import type { Nginx } from '../support/nginx.js';
-import { SKIP_BASHRC } from '../support/ssh-helpers.js';
+import { SKIP_BASHRC, sshSwitchHost } from '../support/ssh-helpers.js';
 import { startSshd, type Sshd } from '../support/sshd.js';
 import { makeWorld, nginxArgv, startLbNginx, type World } from '../support/switch-world.js';
 
@@ -24,18 +24,7 @@ async function fileState(i: number) {
 }
 
 function hostEntry(i: number, over: { test?: string[]; knownHosts?: string } = {}): string[] {
-  const n = lbs[i]!;
-  const s = sshd[i]!;
-  return [
-    `    - ssh: ${s.user}@127.0.0.1:${s.port}`,
-    `      name: lb${i + 1}`,
-    `      identityFile: ${s.clientKeyPath}`,
-    `      knownHosts: ${over.knownHosts ?? s.knownHostsPath}`,
-    `      file: ${file(i)}`,
-    `      test: ${JSON.stringify(over.test ?? nginxArgv(n, '-t'))}`,
-    `      reload: ${JSON.stringify(nginxArgv(n, '-s', 'reload'))}`,
-    `      verify: { url: "http://127.0.0.1:${n.port}/", timeoutSeconds: 15 }`,
-  ];
+  return sshSwitchHost(i, sshd[i]!, lbs[i]!, { file: file(i), test: over.test ?? nginxArgv(lbs[i]!, '-t'), ...(over.knownHosts ? { knownHosts: over.knownHosts } : {}) });
 }
 
 const switchSection = (second: string[]) => [

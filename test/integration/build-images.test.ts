@@ -189,3 +189,47 @@ describe('delta steps on an image with a non-root USER', () => {
   }, T);
 });
 
+
+describe('delta deletions on an image without rmdir', () => {
+  /** A base made from busybox with the rmdir applet link removed, holding the given shell setup. */
+  async function baseWithout(tag: string, setup: string): Promise<string> {
+    const repo = `deployer-test/${name}`;
+    const c0 = await docker.createContainer({ Image: BASE, Entrypoint: ['sh', '-c', `rm /bin/rmdir && ${setup}`], Cmd: [] });
+    await c0.start();
+    await c0.wait();
+    await c0.commit({ _query: { container: c0.id, repo, tag }, _body: { Cmd: ['/bin/sh'] } } as object);
+    await c0.remove({ force: true });
+    made.push(`${repo}:${tag}`);
+    return `${repo}:${tag}`;
+  }
+
+  const deleteAndCommit = async (image: string, tag: string, paths: string[], dirs: string[]) => {
+    const repo = `deployer-test/${name}`;
+    const container = `deployer-build-${name}-${tag}`;
+    const steps: BuildStep[] = [
+      { id: 'c', kind: 'build.container', title: 'c', name: container, image, command: { entrypoint: ['sleep', '2147483647'], cmd: [] }, start: true },
+      { id: 'd', kind: 'build.delete', title: 'd', container, paths, dirs },
+      { id: 'm', kind: 'build.commit', title: 'm', container, ref: `${repo}:${tag}`, config: { Cmd: ['/bin/sh'], Entrypoint: null, Env: [], ExposedPorts: {}, WorkingDir: '', User: '', Labels: {} }, baseLayers: 2, provisional: false },
+    ];
+    made.push(`${repo}:${tag}`);
+    await execute(makePlan('test', 'test', {}, steps), handlers, { config: {} as never, ports: portsWith(dockerImages(docker, { registry: undefined, credentials: async () => undefined })), signal: new AbortController().signal });
+    return `${repo}:${tag}`;
+  };
+
+  it('removes a directory that lost its last file, keeps one with other content, and the image really lacks rmdir', async () => {
+    const base = await baseWithout('normdir', 'mkdir -p /app/gone/deeper /app/keep && echo x > /app/gone/deeper/x && echo a > /app/keep/a && echo log > /app/keep/log');
+    expect((await execa('docker', ['run', '--rm', '--entrypoint', 'rmdir', base, '/app'], { reject: false })).exitCode).not.toBe(0);
+    const delta = await deleteAndCommit(base, 'normdir-delta', ['/app/gone/deeper/x', '/app/keep/a'], ['/app/gone/deeper', '/app/gone', '/app/keep']);
+    const out = await execa('docker', ['run', '--rm', '--entrypoint', 'sh', delta, '-c', 'cd /app && find . | sort']);
+    expect(out.stdout.split('\n')).toEqual(['.', './keep', './keep/log']);
+  }, T);
+
+  it('a deletion that fails inside the container fails the step (exit status checked), nothing committed', async () => {
+    const base = await baseWithout('norm', 'echo x > /app/x && busybox rm /bin/rm');
+    const e = await deleteAndCommit(base, 'norm-delta', ['/app/x'], []).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(StepFailedError);
+    expect((e as StepFailedError).code).toBe('build.delete');
+    expect((e as StepFailedError).message).toMatch(/deleting files in deployer-build-\S+ failed \(exit \d+\)/);
+    expect(await engine.imageInfo(`deployer-test/${name}:norm-delta`)).toBeUndefined();
+  }, T);
+});

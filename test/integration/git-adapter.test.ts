@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
+import * as tarStream from 'tar-stream';
 import type { UsageError } from '../../src/core/errors.js';
 import { gitAt } from '../../src/adapters/git.js';
 import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
@@ -27,6 +28,21 @@ describe('git adapter (real git)', () => {
     const some = await drain(git.archive(repo.initialSha, ['a.txt']));
     expect(some.includes(Buffer.from('dir/b.txt'))).toBe(false);
     expect(some.includes(Buffer.from('a\n'))).toBe(true);
+  });
+
+  it('names entries under a prefix without an entry for the prefix directory itself (it keeps its mode where extracted)', async () => {
+    const git = gitAt(repo.dir);
+    const names: string[] = [];
+    const extract = tarStream.extract();
+    extract.on('entry', (h, body, next) => {
+      names.push(h.name);
+      body.on('end', next);
+      body.resume();
+    });
+    git.archive(repo.initialSha, ['dir/b.txt', 'link'], { prefix: 'opt/app/' }).pipe(extract);
+    await new Promise<void>((resolve, reject) => extract.on('finish', () => resolve()).on('error', reject));
+    expect(names.filter((n) => n !== 'pax_global_header')).toEqual(['opt/app/dir/', 'opt/app/dir/b.txt', 'opt/app/link']);
+    await expect(drain(git.archive(repo.initialSha, ['no/such/path'], { prefix: 'app/' }))).rejects.toThrow(/git archive \w+ failed/);
   });
 
   it('fails the stream when git archive fails, instead of ending it early', async () => {

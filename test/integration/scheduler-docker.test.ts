@@ -5,8 +5,7 @@ import { dockerEngine } from '../../src/adapters/docker/engine.js';
 import { dockerScheduler } from '../../src/adapters/scheduler/docker.js';
 import type { DeploySpec } from '../../src/core/deploy/spec.js';
 import { StepFailedError } from '../../src/core/errors.js';
-import { httpGet } from '../support/http.js';
-import { appContainers, buildAppImage, removeAppContainers, removeImages } from '../support/deploy-images.js';
+import { appContainers, buildAppImage, expectGoodBackends, removeAppContainers, testDeploySpec, removeImages } from '../support/deploy-images.js';
 
 // The docker scheduler against the real engine: 3 containers of a good image become healthy and
 // serve their revision on 127.0.0.1; a broken one times out with a diagnosis.
@@ -20,20 +19,7 @@ const REV_BROKEN = 'b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1';
 
 const scheduler = dockerScheduler(dockerEngine(new Docker()), { bindAddress: '127.0.0.1', endpoint: 'docker (local engine)', clock: systemClock });
 
-function spec(revision: string, image: string, o: Partial<DeploySpec> = {}): DeploySpec {
-  return {
-    app: APP,
-    revision,
-    image,
-    instances: 3,
-    port: 8000,
-    env: { DEPLOYER_REVISION: revision },
-    labels: { 'deployer.app': APP, 'deployer.revision': revision },
-    healthCheck: { path: '/', intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 },
-    timeoutSeconds: 20,
-    ...o,
-  };
-}
+const spec = (revision: string, image: string, o: Partial<DeploySpec> = {}) => testDeploySpec(APP, revision, image, o);
 
 beforeAll(async () => {
   await Promise.all([buildAppImage(GOOD, 'good'), buildAppImage(BROKEN, 'broken')]);
@@ -50,15 +36,7 @@ describe('docker scheduler', () => {
     const env = await scheduler.deploy(spec(REV_GOOD, GOOD), { signal: new AbortController().signal, progress: (m) => progress.push(m) });
     expect(env).toMatchObject({ revision: REV_GOOD, id: `${APP}-a1b2c3d4e5f6`, image: GOOD, wanted: 3, healthy: 3 });
     expect(env.instances.map((i) => i.id)).toEqual([0, 1, 2].map((i) => `${APP}-a1b2c3d4e5f6-${i}`));
-    const ports = new Set(env.backends.map((b) => b.port));
-    expect(ports.size).toBe(3);
-    for (const b of env.backends) {
-      expect(b.host).toBe('127.0.0.1');
-      const res = await httpGet(`http://127.0.0.1:${b.port}/`);
-      expect(res.status).toBe(200);
-      expect(res.headers['x-revision']).toBe(REV_GOOD);
-      expect(res.body).toContain('hello from the good app');
-    }
+    const ports = await expectGoodBackends(env.backends, REV_GOOD, 3);
     expect(progress[0]).toMatch(/^started /);
 
     // Engine-side facts: labels, restart policy, the bind address.

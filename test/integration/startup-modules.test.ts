@@ -1,16 +1,15 @@
-import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT } from '../support/cli.js';
+import { privateBuild } from '../support/cli.js';
 import { makeGitRepo, type GitRepo } from '../support/git-repo.js';
 
 // Which npm packages a command loads, read through a module resolve hook on the built CLI
 // (bin/deployer, as users run it). dockerode and ssh2 cost more start-up than most commands take.
-// The build goes to a private copy inside the repo (so node_modules resolve), never over dist/,
-// which other test files run at the same time.
-const BUILD = join(ROOT, `.startup-test-${process.pid}`);
+// The build goes to a private copy (privateBuild), never over dist/.
+let build: Awaited<ReturnType<typeof privateBuild>>;
 
 const HOOK = `data:text/javascript,${encodeURIComponent(`
 export async function resolve(spec, ctx, next) {
@@ -22,7 +21,7 @@ export async function resolve(spec, ctx, next) {
 const REGISTER = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(HOOK)});`)}`;
 
 async function packagesLoaded(args: string[], cwd: string): Promise<string[]> {
-  const r = await execa(process.execPath, ['--import', REGISTER, join(BUILD, 'bin/deployer'), ...args], { cwd, reject: false, env: { CI: 'true', NO_COLOR: '1' } });
+  const r = await execa(process.execPath, ['--import', REGISTER, build.bin, ...args], { cwd, reject: false, env: { CI: 'true', NO_COLOR: '1' } });
   expect(r.exitCode, r.stderr).toBe(0);
   return [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)))].sort();
 }
@@ -31,9 +30,7 @@ let repo: GitRepo;
 let dir: string;
 
 beforeAll(async () => {
-  await execa('npx', ['tsc', '-p', 'tsconfig.build.json', '--outDir', join(BUILD, 'dist')], { cwd: ROOT });
-  await mkdir(join(BUILD, 'bin'), { recursive: true });
-  await copyFile(join(ROOT, 'bin/deployer'), join(BUILD, 'bin/deployer'));
+  build = await privateBuild('startup');
   repo = await makeGitRepo({ 'a.txt': 'a\n' });
   await repo.commit('b', { write: { 'a.txt': 'b\n' } });
   dir = await mkdtemp(join(tmpdir(), 'deployer-startup-'));
@@ -42,7 +39,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await repo?.close();
-  await rm(BUILD, { recursive: true, force: true });
+  await build?.remove();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 

@@ -2,6 +2,9 @@
 // builder, no context: the Dockerfile comes on stdin). The good one serves /app/index.html; the
 // broken one answers every request with 500 and logs a line on start.
 import { execa } from 'execa';
+import { expect } from 'vitest';
+import type { DeploySpec } from '../../src/core/deploy/spec.js';
+import { httpGet } from './http.js';
 
 export const DEPLOY_TEST_LABEL = 'deployer.test-deploy';
 const env = { ...process.env, DOCKER_BUILDKIT: '0' };
@@ -58,4 +61,37 @@ export function dockerSchedulerSection(instances: number, timeoutSeconds = 30): 
     '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
     `  timeoutSeconds: ${timeoutSeconds}`,
   ];
+}
+
+/**
+ * Each of `count` backends is on 127.0.0.1 at its own port and serves the good app of `revision`;
+ * returns the ports. For schedulers on this machine: a bridge address would be a 172.x one.
+ */
+export async function expectGoodBackends(backends: { host: string; port: number }[], revision: string, count: number): Promise<Set<number>> {
+  const ports = new Set(backends.map((b) => b.port));
+  expect(ports.size).toBe(count);
+  for (const b of backends) {
+    expect(b.host).toBe('127.0.0.1');
+    const res = await httpGet(`http://127.0.0.1:${b.port}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers['x-revision']).toBe(revision);
+    expect(res.body).toContain('hello from the good app');
+  }
+  return ports;
+}
+
+/** A deploy spec as deploySpec() makes it, with fast health checks: 3 instances on port 8000. */
+export function testDeploySpec(app: string, revision: string, image: string, o: Partial<DeploySpec> = {}): DeploySpec {
+  return {
+    app,
+    revision,
+    image,
+    instances: 3,
+    port: 8000,
+    env: { DEPLOYER_REVISION: revision, PORT: '8000' },
+    labels: { 'deployer.app': app, 'deployer.revision': revision },
+    healthCheck: { path: '/', intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 },
+    timeoutSeconds: 20,
+    ...o,
+  };
 }

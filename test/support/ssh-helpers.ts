@@ -41,3 +41,24 @@ export const splitNul = (s: string): string[] => s.split('\0').slice(0, -1);
  * so bash skips it. It changes nothing else about how commands are parsed.
  */
 export const SKIP_BASHRC = 'SetEnv SHLVL=1';
+
+/** One `switch.hosts` entry for a load balancer reached through a test sshd, with its own nginx prefix. */
+export function sshSwitchHost(
+  i: number,
+  s: { user: string; port: number; clientKeyPath: string; knownHostsPath: string },
+  n: { port?: number; nginxArgs: string[]; errorLogPath: string },
+  o: { file: string; test: string[]; knownHosts?: string; extra?: string[] },
+): string[] {
+  const argv = (...extra: string[]) => ['/usr/sbin/nginx', ...n.nginxArgs, '-e', n.errorLogPath, ...extra];
+  return [
+    `    - ssh: ${s.user}@127.0.0.1:${s.port}`,
+    `      name: lb${i + 1}`,
+    `      identityFile: ${s.clientKeyPath}`,
+    `      knownHosts: ${o.knownHosts ?? s.knownHostsPath}`,
+    `      file: ${o.file}`,
+    `      test: ${JSON.stringify(o.test)}`,
+    `      reload: ${JSON.stringify(argv('-s', 'reload'))}`,
+    `      verify: { url: "http://127.0.0.1:${n.port}/", timeoutSeconds: 15 }`,
+    ...(o.extra ?? []),
+  ];
+}

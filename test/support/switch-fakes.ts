@@ -4,7 +4,7 @@
 import type { Config } from '../../src/core/config/schema.js';
 import { parseConfigText } from '../../src/core/config/parse.js';
 import type { HistoryEntry, HistoryPort } from '../../src/ports/history.js';
-import type { FileState, LbHost, RunResult } from '../../src/ports/lb.js';
+import type { ControlAnswer, ControlRequest, FileState, LbHost, RunResult } from '../../src/ports/lb.js';
 import type { LbHosts } from '../../src/ports/lb-hosts.js';
 import type { EnvironmentInfo } from '../../src/ports/scheduler.js';
 
@@ -97,6 +97,14 @@ export class FakeHost implements LbHost {
       return { exitCode: 0, stdout: names.map((n) => `${n}\0`).join(''), stderr: '' };
     }
     return this.script?.(argv, this) ?? { exitCode: 0, stdout: '', stderr: '' };
+  }
+  /** Requests to control sockets, and what a test says they answer (default: nothing listens). */
+  controls: Array<{ socket: string; req: ControlRequest }> = [];
+  controlScript: ((socket: string, req: ControlRequest) => ControlAnswer) | undefined;
+  async control(socket: string, req: ControlRequest): Promise<ControlAnswer> {
+    this.controls.push({ socket, req });
+    if (!this.controlScript) throw new Error(`connect ENOENT ${socket}`);
+    return this.controlScript(socket, req);
   }
   async close() {}
 }

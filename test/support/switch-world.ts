@@ -1,5 +1,5 @@
 // A small production for switch tests: a git repo with revisions, app images for them (built FROM
-// the base image), their environments deployed by the CLI on the docker scheduler, passing test
+// the base image), their environments deployed by the CLI on the docker (or swarm) scheduler, passing test
 // records, and real nginx instances whose upstream file deployer rewrites.
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +10,7 @@ import { runCli, ROOT, type CliResult } from './cli.js';
 import { DEPLOY_TEST_LABEL, removeAppContainers, removeImages } from './deploy-images.js';
 import { makeGitRepo, type GitRepo } from './git-repo.js';
 import { startNginx, type Nginx } from './nginx.js';
+import { removeAppServices } from './swarm.js';
 
 /** The include deployer rewrites, before any switch: a backend nothing listens on. */
 export const INITIAL_UPSTREAM = 'upstream backend {\n    server 127.0.0.1:9;\n}\n';
@@ -48,11 +49,12 @@ export function nginxArgv(n: Nginx, ...extra: string[]): string[] {
 }
 
 /** The `switch:` section for one local nginx whose upstream file deployer rewrites. */
-export function switchSection(n: Nginx, stateDir: string, opts: { verifyTimeoutSeconds?: number } = {}): string[] {
+export function switchSection(n: Nginx, stateDir: string, opts: { verifyTimeoutSeconds?: number; previewFile?: boolean } = {}): string[] {
   return [
     'switch:',
     '  upstream: backend',
     `  file: ${n.prefix}/conf.d/backend.conf`,
+    ...(opts.previewFile ? [`  previewFile: ${n.prefix}/conf.d/preview.conf`] : []),
     `  test: ${JSON.stringify(nginxArgv(n, '-t'))}`,
     `  reload: ${JSON.stringify(nginxArgv(n, '-s', 'reload'))}`,
     `  verify: { url: "http://127.0.0.1:${n.port}/", timeoutSeconds: ${opts.verifyTimeoutSeconds ?? 30} }`,
@@ -69,7 +71,8 @@ export interface World {
   cli(args: string[], opts?: { config?: string; timeoutMs?: number }): Promise<CliResult>;
   /** Writes a passing test-image record for the revision's image. */
   markTested(rev: string): Promise<void>;
-  writeConfig(name: string, lines: string[], opts?: { instances?: number }): Promise<string>;
+  /** `scheduler: swarm` adds `deploySwarm` under deploy (fast restarts and stops by default). */
+  writeConfig(name: string, lines: string[], opts?: { instances?: number; scheduler?: 'docker' | 'swarm'; deploySwarm?: string }): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -81,6 +84,7 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
   for (let i = 1; i < revisions; i++) revs.push(await repo.commit(`r${i}`, { write: { [`f${i}.txt`]: `${i}\n` } }));
   for (const r of revs) await buildRevisionImage(`${delta}:${r}`, r);
   const dir = await mkdtemp(join(tmpdir(), `deployer-${name}-`));
+  let usesSwarm = false;
   const world: World = {
     app,
     delta,
@@ -95,13 +99,15 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
       });
     },
     async writeConfig(file, lines, opts = {}) {
+      if (opts.scheduler === 'swarm') usesSwarm = true;
       const path = join(dir, file);
       await writeFile(path, [
         `app: ${app}`,
         `images: { full: ${delta}-full, delta: ${delta} }`,
         `build: { context: ${JSON.stringify(repo.dir)}, appDir: /app }`,
         'deploy:',
-        '  scheduler: docker',
+        `  scheduler: ${opts.scheduler ?? 'docker'}`,
+        ...(opts.scheduler === 'swarm' ? [`  swarm: ${opts.deploySwarm ?? '{ restart: { delaySeconds: 1 }, stopGracePeriodSeconds: 1 }'}`] : []),
         `  instances: ${opts.instances ?? 1}`,
         '  port: 8000',
         '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
@@ -112,6 +118,7 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
       return path;
     },
     async close() {
+      if (usesSwarm) await removeAppServices(app);
       await removeAppContainers(app);
       await removeImages(...revs.map((r) => `${delta}:${r}`));
       await repo.close();

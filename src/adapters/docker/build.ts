@@ -48,7 +48,7 @@ export async function buildImage(docker: Docker, req: BuildRequest, registryConf
       abortSignal: req.signal,
     } as Docker.ImageBuildOptions);
   } catch (e) {
-    if (req.signal.aborted) throw e;
+    if (req.signal.aborted) throw req.signal.reason;
     throw engineError(`build ${req.tag}`, e);
   }
   let events: ProgressEvent[];
@@ -56,7 +56,7 @@ export async function buildImage(docker: Docker, req: BuildRequest, registryConf
     events = await followStream(docker, stream, onEvent);
   } catch (e) {
     if (pendingLine.trim()) onLine(pendingLine);
-    if (req.signal.aborted) throw e;
+    if (req.signal.aborted) throw req.signal.reason;
     const message = e instanceof DockerStreamError ? e.message.trim() : (e as Error).message;
     throw new StepFailedError(`build of ${req.tag} failed${step ? ` at ${step}` : ''}: ${message}`, {
       details: tail.map((l) => `| ${l}`),

@@ -2,7 +2,7 @@ import Docker from 'dockerode';
 import { PreconditionError, StepFailedError } from '../../core/errors.js';
 
 // One dockerode client per process. `new Docker()` honours DOCKER_HOST (unix, tcp and ssh://).
-// Never pin an API version: unversioned paths use the daemon's own (see dependency-notes §2).
+// Never pin an API version: unversioned paths use the daemon's own (docs/traps.md §1).
 
 export function dockerClient(): Docker {
   return new Docker();
@@ -13,6 +13,9 @@ interface HttpishError {
   reason?: string;
   json?: { message?: string } | null;
   code?: string;
+  /** Node's socket errors: the unix socket path, or the TCP address and port (from DOCKER_HOST). */
+  address?: string;
+  port?: number;
   message: string;
 }
 
@@ -33,8 +36,10 @@ export function daemonMessage(e: unknown): string {
 export function engineError(action: string, e: unknown): Error {
   const err = e as HttpishError;
   if (err?.code === 'ENOENT' || err?.code === 'ECONNREFUSED' || err?.code === 'EACCES') {
-    return new PreconditionError(`cannot reach the Docker engine (${err.code}) while trying to ${action}`, {
-      hint: 'start dockerd (scripts/services.sh does) or set DOCKER_HOST',
+    // Name where it was looked for: a DOCKER_HOST left over from another shell is the usual cause.
+    const where = err.address ? ` at ${err.port ? `${err.address}:${err.port}` : err.address}` : '';
+    return new PreconditionError(`cannot reach the Docker engine${where} (${err.code}) while trying to ${action}`, {
+      hint: 'start dockerd (scripts/services.sh does), or point DOCKER_HOST at it',
       cause: e,
       code: 'docker.unreachable',
     });

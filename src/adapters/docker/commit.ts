@@ -3,7 +3,7 @@ import { parseRef } from '../../core/build/refs.js';
 import type { CommitRequest } from '../../ports/images.js';
 import { engineError } from './client.js';
 
-// docker commit with the whole config in the body (_query/_body split, dependency-notes §2):
+// docker commit with the whole config in the body (_query/_body split, docs/traps.md §1):
 // the config the planner computed from the base image is what the new image gets.
 
 export async function commitContainer(docker: Docker, req: CommitRequest): Promise<{ id: string }> {

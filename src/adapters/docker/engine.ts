@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
+import * as tarStream from 'tar-stream';
 import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, ImageInfo, LocalImage } from '../../ports/docker.js';
 import { engineError, statusOf } from './client.js';
 import { LineSplitter } from './lines.js';
@@ -182,7 +183,7 @@ export function dockerEngine(docker: Docker): DockerPort {
         await new Promise<void>((resolve, reject) => {
           const onAbort = () => {
             stream.destroy();
-            reject(opts.signal?.reason ?? new Error('aborted'));
+            reject(opts.signal?.reason);
           };
           if (opts.signal?.aborted) return onAbort();
           opts.signal?.addEventListener('abort', onAbort, { once: true });
@@ -199,7 +200,7 @@ export function dockerEngine(docker: Docker): DockerPort {
           stderr: Buffer.concat(chunks.stderr).toString('utf8'),
         };
       } catch (e) {
-        if (opts.signal?.aborted) throw e;
+        if (opts.signal?.aborted) throw opts.signal.reason;
         throw engineError(`run ${JSON.stringify(cmd.join(' ').slice(0, 80))} in ${id.slice(0, 12)}`, e);
       }
     },
@@ -217,6 +218,33 @@ export function dockerEngine(docker: Docker): DockerPort {
         if (statusOf(e) === 404) return undefined;
         throw engineError(`copy ${path} out of ${id.slice(0, 12)}`, e);
       }
+    },
+    async isEmptyDirectory(id, path) {
+      const tar = await this.getArchive(id, path);
+      if (!tar) return false;
+      // The archive of a directory starts with the directory's own entry; a second entry means it
+      // has content, so reading stops there (a big directory is never read through).
+      return new Promise<boolean>((resolve, reject) => {
+        const extract = tarStream.extract();
+        let entries = 0;
+        let isDir = false;
+        const done = (empty: boolean) => {
+          tar.destroy();
+          extract.destroy();
+          resolve(empty);
+        };
+        extract.on('entry', (h, body, next) => {
+          entries++;
+          if (entries > 1) return done(false);
+          isDir = h.type === 'directory';
+          body.on('end', next);
+          body.resume();
+        });
+        extract.on('finish', () => done(entries === 1 && isDir));
+        extract.on('error', (e) => reject(engineError(`read ${path} of ${id.slice(0, 12)}`, e)));
+        tar.on('error', (e) => reject(engineError(`read ${path} of ${id.slice(0, 12)}`, e)));
+        tar.pipe(extract);
+      });
     },
 
     async createNetwork(name, labels) {

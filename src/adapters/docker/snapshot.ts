@@ -53,16 +53,18 @@ export async function hashTar(stream: NodeJS.ReadableStream, signal?: AbortSigna
   });
   await new Promise<void>((resolve, reject) => {
     const onAbort = () => {
+      (stream as NodeJS.ReadableStream & { destroy?(): void }).destroy?.();
       extract.destroy(signal?.reason as Error);
       reject(signal?.reason);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
     extract.on('finish', () => {
       signal?.removeEventListener('abort', onAbort);
       resolve();
     });
     extract.on('error', reject);
     (stream as NodeJS.ReadableStream & { on(ev: 'error', fn: (e: Error) => void): void }).on('error', reject);
+    if (signal?.aborted) return onAbort();
+    signal?.addEventListener('abort', onAbort, { once: true });
     stream.pipe(extract as unknown as NodeJS.WritableStream);
   });
   // A hard link is its target's content.
@@ -90,7 +92,7 @@ export async function snapshotImage(docker: Docker, image: string, signal: Abort
     const stream = (await docker.getContainer(id).export()) as unknown as NodeJS.ReadableStream;
     return await hashTar(stream, signal);
   } catch (e) {
-    if (signal.aborted) throw e;
+    if (signal.aborted) throw signal.reason;
     throw engineError(`export the file system of ${image}`, e);
   } finally {
     await docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});

@@ -79,7 +79,7 @@ async function withRetry<T>(deps: TransferDeps, what: string, signal: AbortSigna
     try {
       return await fn();
     } catch (e) {
-      if (signal.aborted) throw e;
+      if (signal.aborted) throw signal.reason;
       const message = daemonMessage(e);
       if (attempt >= policy.attempts || !isTransientMessage(message)) throw e;
       const delay = backoffDelay(policy, attempt);
@@ -118,7 +118,11 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
     return await withRetry(deps, `push ${ref}`, opts.signal, async () => {
       const tally = new PushTally();
       // Always name the tag: without it the engine pushes every local tag of the repository.
-      const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}), abortSignal: opts.signal } as Docker.ImagePushOptions);
+      // No abortSignal: the engine goes on pushing when its client hangs up (measured in
+      // test/faults/signals-build.test.ts), so an interrupted push is followed to its end and the
+      // caller reports what landed (a second Ctrl-C still exits at once).
+      opts.signal.throwIfAborted();
+      const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}) } as Docker.ImagePushOptions);
       await followStream(deps.docker, stream, (e) => {
         const line = tally.add(e);
         if (line) opts.onProgress?.(`push ${ref}: ${line}`);
@@ -133,7 +137,7 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
       return r;
     });
   } catch (e) {
-    if (opts.signal.aborted) throw e;
+    if (opts.signal.aborted) throw opts.signal.reason;
     throw transferError('push', ref, e, auth);
   }
 }
@@ -148,7 +152,7 @@ export async function pullImage(deps: TransferDeps, ref: string, opts: TransferO
       });
     });
   } catch (e) {
-    if (opts.signal.aborted) throw e;
+    if (opts.signal.aborted) throw opts.signal.reason;
     throw transferError('pull', ref, e, auth);
   }
 }

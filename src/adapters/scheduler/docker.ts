@@ -5,7 +5,7 @@ import { LABELS, shortSha } from '../../core/image-ref.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ContainerInfo, DockerPort } from '../../ports/docker.js';
 import type { SchedulerPort } from '../../ports/scheduler.js';
-import { describeProbe, probeHttp, type ProbeResult } from './health.js';
+import { describeProbe, HealthGate, probeHttp, type ProbeResult } from './health.js';
 
 // The embedded scheduler: an environment is N containers on one Docker engine, named
 // `<app>-<sha12>-<i>` and labelled with app, revision, index and count, so `list` and `get` can
@@ -174,8 +174,7 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
       const ids = created.map((r) => (r as PromiseFulfilledResult<string>).value);
       progress?.(`started ${names.join(', ')}`);
 
-      const failures = new Map<string, number>();
-      const lastProbe = new Map<string, ProbeResult>();
+      const gate = new HealthGate(spec.healthCheck, clock, graceUntil);
       let probed: Probed[] = [];
       let lastReport = '';
       const hc = spec.healthCheck;
@@ -189,18 +188,9 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
           const info = await docker.inspectContainer(id);
           const state = runState(info);
           const backend = backendOf(info, spec.port);
-          const previous = lastProbe.get(id);
+          const previous = gate.last(id);
           if (state || !backend) return { info, name, state: state ?? 'starting', ...(previous ? { probe: previous } : {}) };
-          const probe = await probeHttp(backend.host, backend.port, hc.path, timeoutMs, signal);
-          lastProbe.set(id, probe);
-          if (probe.ok) {
-            failures.set(id, 0);
-            return { info, name, probe, state: 'healthy' };
-          }
-          // Marathon's rule: failures only count once the grace period is over.
-          const n = clock.now().getTime() >= graceUntil ? (failures.get(id) ?? 0) + 1 : 0;
-          failures.set(id, n);
-          return { info, name, probe, state: n >= Math.max(1, hc.maxConsecutiveFailures) ? 'unhealthy' : 'starting' };
+          return { info, name, ...(await gate.check(id, backend.host, backend.port, timeoutMs, signal)) };
         }));
         signal.throwIfAborted();
         const healthyCount = probed.filter((p) => p.state === 'healthy').length;

@@ -1,4 +1,7 @@
 import { request } from 'node:http';
+import type { HealthCheckSpec } from '../../core/deploy/spec.js';
+import type { InstanceState } from '../../core/deploy/environment.js';
+import type { Clock } from '../../ports/clock.js';
 
 // One HTTP health probe: GET <path> on host:port, healthy on 2xx/3xx (Marathon's rule for HTTP
 // checks). A fresh connection per probe, so a stuck keep-alive socket never hides a dead app.
@@ -54,4 +57,33 @@ export function describeProbe(r: ProbeResult | undefined): string {
   if (r.error) return r.error;
   const body = (r.body ?? '').replace(/\s+/g, ' ').trim();
   return body ? `${r.status} ${JSON.stringify(body.length > 80 ? `${body.slice(0, 80)}…` : body)}` : String(r.status);
+}
+
+/**
+ * The health gate every scheduler that probes for itself (docker, swarm) applies during deploy:
+ * healthy on a 2xx/3xx answer; unhealthy after maxConsecutiveFailures failed probes in a row, which
+ * only count once the grace period is over (Marathon's rule); starting until then.
+ */
+export class HealthGate {
+  private readonly failures = new Map<string, number>();
+  private readonly probes = new Map<string, ProbeResult>();
+
+  constructor(private readonly hc: HealthCheckSpec, private readonly clock: Clock, private readonly graceUntil: number) {}
+
+  /** The last probe of an instance, for a round in which it could not be probed. */
+  last(id: string): ProbeResult | undefined {
+    return this.probes.get(id);
+  }
+
+  async check(id: string, host: string, port: number, timeoutMs: number, signal: AbortSignal): Promise<{ probe: ProbeResult; state: InstanceState }> {
+    const probe = await probeHttp(host, port, this.hc.path, timeoutMs, signal);
+    this.probes.set(id, probe);
+    if (probe.ok) {
+      this.failures.set(id, 0);
+      return { probe, state: 'healthy' };
+    }
+    const n = this.clock.now().getTime() >= this.graceUntil ? (this.failures.get(id) ?? 0) + 1 : 0;
+    this.failures.set(id, n);
+    return { probe, state: n >= Math.max(1, this.hc.maxConsecutiveFailures) ? 'unhealthy' : 'starting' };
+  }
 }

@@ -5,9 +5,12 @@ import type { Clock } from '../../ports/clock.js';
 import type { DockerPort } from '../../ports/docker.js';
 import type { Log } from '../../ports/log.js';
 import type { SchedulerPort } from '../../ports/scheduler.js';
+import type { SwarmPort } from '../../ports/swarm.js';
+import { swarmConfigOf } from '../../core/swarm/service-spec.js';
 import { dockerScheduler } from './docker.js';
 import { marathonClient, type MarathonAuth } from './marathon/client.js';
 import { marathonScheduler } from './marathon/index.js';
+import { swarmScheduler } from './swarm.js';
 
 // Builds the scheduler deploy.scheduler names. No I/O here: Marathon's /v2/info and the CA file are
 // read at the first request.
@@ -19,6 +22,8 @@ export interface SchedulerWiring {
   /** Resolves a path from the config against the config file's directory. */
   resolvePath(p: string): string;
   docker: DockerPort;
+  /** The same engine's swarm API (a manager), for deploy.scheduler swarm. */
+  swarm: SwarmPort;
   clock: Clock;
   log: Log;
   env: NodeJS.ProcessEnv;
@@ -67,15 +72,20 @@ export function schedulerFor(w: SchedulerWiring): SchedulerPort {
       url: m.url,
       ...(auth ? { auth } : {}),
       ...(m.caFile ? { caFile: w.resolvePath(m.caFile) } : {}),
+      requestTimeoutMs: m.requestTimeoutSeconds * 1000,
       sleep: (ms, signal) => w.clock.sleep(ms, signal),
       debug: (msg) => w.log.debug(msg),
     });
     return marathonScheduler({ client, appPrefix: m.appPrefix, cpus: m.cpus, mem: m.mem, clock: w.clock });
   }
   const dockerHost = w.env.DOCKER_HOST;
+  const endpoint = dockerHost ? `docker (${dockerHost})` : 'docker (local engine)';
+  if (deploy.scheduler === 'swarm') {
+    return swarmScheduler({ swarm: w.swarm, config: swarmConfigOf(deploy), endpoint: dockerHost ?? 'local engine', clock: w.clock });
+  }
   return dockerScheduler(w.docker, {
     bindAddress: deploy.bindAddress,
-    endpoint: dockerHost ? `docker (${dockerHost})` : 'docker (local engine)',
+    endpoint,
     // A wildcard bind on a remote engine is reached at that engine's host.
     wildcardHost: remoteHost(dockerHost) ?? '127.0.0.1',
     clock: w.clock,

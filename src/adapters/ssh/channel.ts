@@ -110,7 +110,7 @@ export function runOnChannel(client: Client, command: string, opts: ChannelOptio
     if (opts.signal?.aborted) return reject(opts.signal.reason);
     let stopped: Error | undefined;
     let timer: NodeJS.Timeout | undefined;
-    const onAbort = () => stop(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+    const onAbort = () => stop(opts.signal?.reason);
     const onConnectionClose = () => stop(new ChannelLostError('the SSH connection closed before the command finished'));
     const cleanup = () => {
       clearTimeout(timer);

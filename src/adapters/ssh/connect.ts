@@ -150,7 +150,7 @@ export async function connectSsh(opts: SshConnectOptions): Promise<SshConnection
         resolvePromise(connection);
       }
     };
-    const onAbort = () => finish(opts.signal?.reason instanceof Error ? opts.signal.reason : new Error('aborted'));
+    const onAbort = () => finish(opts.signal?.reason);
     if (opts.signal?.aborted) return onAbort();
     opts.signal?.addEventListener('abort', onAbort, { once: true });
 

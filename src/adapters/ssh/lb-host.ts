@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
-import type { SFTPWrapper, Stats } from 'ssh2';
+import type { Duplex } from 'node:stream';
+import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { isDeployerError, StepFailedError } from '../../core/errors.js';
 import { quoteArgv } from '../../core/ssh/quote.js';
 import { formatSshTarget } from '../../core/ssh/target.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import { requestOverStream } from '../lb/control-http.js';
 import { ChannelLostError, ChannelTimeoutError, runOnChannel } from './channel.js';
 import { connectSsh, type SshConnection, type SshConnectOptions } from './connect.js';
 
@@ -12,7 +14,7 @@ import { connectSsh, type SshConnection, type SshConnectOptions } from './connec
 // quoted. One connection (and one SFTP session) per host, opened on first use and reused for the
 // run; constructing the host does no I/O.
 //
-// SFTP traps (dependency-notes §4): sftp.rename onto an existing file fails on OpenSSH, so
+// SFTP traps (docs/traps.md §3): sftp.rename onto an existing file fails on OpenSSH, so
 // replacement uses posix-rename@openssh.com; OpenSSH reports "already exists" from mkdir as the
 // generic code 4 (SFTPv3 has no EEXIST), so mkdirExclusive stats the path to tell.
 
@@ -235,14 +237,29 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
       const command = quoteArgv(argv);
       try {
         const c = await connection();
-        const r = await runOnChannel(c.client, command, runOpts.timeoutMs !== undefined ? { timeoutMs: runOpts.timeoutMs } : {});
+        const r = await runOnChannel(c.client, command, {
+          ...(runOpts.timeoutMs !== undefined ? { timeoutMs: runOpts.timeoutMs } : {}),
+          ...(runOpts.signal ? { signal: runOpts.signal } : {}),
+        });
         return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
+        if (runOpts.signal?.aborted && e === runOpts.signal.reason) throw e;
         if (e instanceof ChannelTimeoutError) {
           throw new StepFailedError(`${name}: \`${command}\` timed out after ${e.timeoutMs} ms (killed)`, { cause: e, code: 'ssh.timeout' });
         }
         if (e instanceof ChannelLostError) throw new StepFailedError(`${name}: \`${command}\`: ${e.message}`, { cause: e, code: 'ssh.lost' });
         throw fail(`\`${command}\``, e);
+      }
+    },
+
+    async control(socket, req) {
+      try {
+        const c = await connection();
+        // direct-streamlocal@openssh.com: sshd connects to the socket on its side (AllowStreamLocalForwarding, on by default).
+        const stream = await call<Duplex>((cb) => c.client.openssh_forwardOutStreamLocal(socket, cb as Cb<ClientChannel>));
+        return await requestOverStream(stream, req);
+      } catch (e) {
+        throw fail(`control request to ${socket}`, e);
       }
     },
 

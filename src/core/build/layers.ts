@@ -2,7 +2,7 @@ import { PreconditionError } from '../errors.js';
 
 // The engine stops at 125 layers: moby's layer store refuses to register a layer whose parent is
 // already 125 deep ("max depth exceeded", HTTP 500 on commit), measured on this engine's overlay2
-// (dependency-notes §3). Empty-layer commits count too. A delta adds exactly one layer, so a delta
+// (docs/traps.md §2). Empty-layer commits count too. A delta adds exactly one layer, so a delta
 // on a base of N layers needs N + 1 <= build.maxLayers (default 120, leaving room for a margin).
 
 export const ENGINE_MAX_LAYERS = 125;

@@ -14,9 +14,19 @@ export function ancestorDirs(repoPath: string): string[] {
   return out;
 }
 
-/** Sorted so that a directory comes after everything inside it (for rmdir). */
+/** Sorted so that a directory comes after everything inside it (removing empty directories bottom-up). */
 export function deepestFirst(paths: Iterable<string>): string[] {
   return [...new Set(paths)].sort((a, b) => b.split('/').length - a.split('/').length || (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Groups paths by depth, deepest group first (each group sorted). */
+export function byDepth(paths: Iterable<string>): string[][] {
+  const groups = new Map<number, string[]>();
+  for (const p of deepestFirst(paths)) {
+    const depth = p.split('/').length;
+    groups.set(depth, [...(groups.get(depth) ?? []), p]);
+  }
+  return [...groups.values()];
 }
 
 const utf8 = new TextEncoder();

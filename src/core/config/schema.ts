@@ -114,10 +114,36 @@ export const marathonSchema = z.strictObject({
   mem: z.number().positive().default(512),
   /** PEM file of the CA that signed Marathon's certificate (https only). */
   caFile: relOrAbsPath.optional(),
+  /** Per request: until the answer's headers arrive, and between its chunks (5xx and timeouts are retried). */
+  requestTimeoutSeconds: seconds.default(30),
+});
+
+/** Swarm resources per task: cpus as on `docker service create --limit-cpu`, mem in MB as for Marathon. */
+const swarmResources = z.strictObject({
+  cpus: z.number().positive().optional(),
+  mem: z.number().positive().optional(),
+});
+
+export const swarmSchema = z.strictObject({
+  /** What swarm does when a task's container exits (deployer still gates on its own health checks). */
+  restart: z.strictObject({
+    condition: z.enum(['any', 'on-failure', 'none']).default('any'),
+    delaySeconds: z.number().min(0).default(5),
+    /** 0: no limit. */
+    maxAttempts: z.number().int().min(0).default(0),
+  }).prefault({}),
+  /** Placement constraints, as `docker service create --constraint` takes them. */
+  constraints: z.array(z.string().regex(/^[A-Za-z0-9_.-]+\s*(==|!=)\s*\S+$/, 'should be like node.labels.role==web or node.role!=manager')).default([]),
+  /** Between SIGTERM and SIGKILL when an environment is destroyed. */
+  stopGracePeriodSeconds: z.number().min(0).default(10),
+  /** At most this many tasks of one environment on one node (0: no limit). */
+  maxReplicasPerNode: z.number().int().min(0).default(0),
+  reservations: swarmResources.optional(),
+  limits: swarmResources.optional(),
 });
 
 export const deploySchema = z.strictObject({
-  scheduler: z.enum(['docker', 'marathon']).default('docker'),
+  scheduler: z.enum(['docker', 'marathon', 'swarm']).default('docker'),
   instances: z.number().int().min(1).max(100).default(1),
   port,
   /** docker scheduler: the host address published ports bind to. */
@@ -125,6 +151,7 @@ export const deploySchema = z.strictObject({
   healthCheck: healthCheckSchema.prefault({}),
   timeoutSeconds: seconds.default(300),
   marathon: marathonSchema.optional(),
+  swarm: swarmSchema.optional(),
 });
 
 export const previewSchema = z.strictObject({
@@ -146,6 +173,7 @@ const hostOverrides = {
   test: argv.optional(),
   reload: argv.optional(),
   verify: verifyTarget.optional(),
+  controlSocket: absPath.optional(),
 };
 
 export const switchHostSchema = z.union([
@@ -170,6 +198,14 @@ export const switchSchema = z.strictObject({
   hosts: z.array(switchHostSchema).min(1, 'should list at least one host').default(['local']),
   verify: verifyTarget,
   keep: z.number().int().min(1).default(3),
+  /**
+   * reload: rewrite the file, `nginx -t`, reload. dynamic: the file also carries a Lua balancer and
+   * a control socket, and a switch updates the running nginx through it, without a reload (needs
+   * Debian's libnginx-mod-http-lua on every host).
+   */
+  method: z.enum(['reload', 'dynamic']).default('reload'),
+  /** dynamic: the control socket on each host; default `<stateDir>/<app>/<upstream>.sock`. */
+  controlSocket: absPath.optional(),
   /** Where the lock and history live on the first switch host. */
   stateDir: absPath.default('/var/lib/deployer'),
 });
@@ -198,4 +234,5 @@ export type Config = z.output<typeof configSchema>;
 export type SwitchHost = z.output<typeof switchHostSchema>;
 export type TestConfig = z.output<typeof testSchema>;
 export type DeployConfig = z.output<typeof deploySchema>;
+export type SwarmConfig = z.output<typeof swarmSchema>;
 export type SwitchConfig = z.output<typeof switchSchema>;

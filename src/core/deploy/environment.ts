@@ -1,6 +1,9 @@
 // An environment as the schedulers report it. The types live in the core so pure code (planners,
 // the Marathon response parser) can use them; src/ports/scheduler.ts re-exports them.
 
+/** deploy.scheduler: which engine runs the environments. */
+export type SchedulerName = 'docker' | 'marathon' | 'swarm';
+
 export interface Backend {
   host: string;
   port: number;

@@ -38,6 +38,8 @@ export const ENV_LABELS = {
   instance: 'deployer.instance',
   instances: 'deployer.instances',
   healthPath: 'deployer.health-path',
+  /** swarm: the app's port, to find each task's published port from list/get. */
+  port: 'deployer.port',
 } as const;
 
 export const REVISION_ENV = 'DEPLOYER_REVISION';
@@ -75,17 +77,18 @@ export function containerName(app: string, revision: string, index: number): str
   return `${app}-${shortSha(revision)}-${index}`;
 }
 
-/** How the scheduler names the environment: a Marathon app id, or the docker container name stem. */
+/** How the scheduler names the environment: a Marathon app id, the swarm service, or the docker container name stem. */
 export function environmentId(config: Config, revision: string): string {
   const deploy = requireDeployConfig(config);
   if (deploy.scheduler === 'marathon') return marathonAppId(deploy.marathon!.appPrefix, revision);
   return `${config.app}-${shortSha(revision)}`;
 }
 
-/** For plan titles: `web-app-3f2a9c1e0b7d-{0..2}` or the Marathon app id. */
+/** For plan titles: `web-app-3f2a9c1e0b7d-{0..2}`, the swarm service or the Marathon app id. */
 export function environmentArtefacts(config: Config, revision: string): string {
   const deploy = requireDeployConfig(config);
   if (deploy.scheduler === 'marathon') return `marathon app ${environmentId(config, revision)}`;
+  if (deploy.scheduler === 'swarm') return `swarm service ${environmentId(config, revision)} (${deploy.instances} replica${deploy.instances === 1 ? '' : 's'})`;
   const n = deploy.instances;
   return n === 1 ? `container ${containerName(config.app, revision, 0)}` : `containers ${environmentId(config, revision)}-{0..${n - 1}}`;
 }

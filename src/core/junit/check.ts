@@ -1,7 +1,7 @@
 import { elements, parseXml, textContent, XmlSyntaxError, type XmlElement } from './xml.js';
 
 // Checks a JUnit report against the structure of the Jenkins JUnit schema (junit-10.xsd, see
-// ../shared/junit/README.md) and summarises it the way Jenkins counts: by testcase, not by the
+// fixtures/test-image/README.md) and summarises it the way Jenkins counts: by testcase, not by the
 // suites' own (often stale) attributes.
 
 export type CaseOutcome = 'passed' | 'failed' | 'error' | 'skipped';

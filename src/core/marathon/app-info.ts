@@ -1,5 +1,6 @@
 import type { EnvironmentInfo, InstanceInfo, InstanceState } from '../deploy/environment.js';
 import { LABELS } from '../image-ref.js';
+import { hostProblem, portProblem } from '../nginx/validate.js';
 
 // Marathon's AppInfo and Task JSON, read defensively: fields differ across versions (null vs absent
 // vs [], `state` missing before 1.2, results keyed by taskId or instanceId; marathon-api.md §2.2).
@@ -120,4 +121,15 @@ export function environmentFromApp(app: MarathonApp): EnvironmentInfo {
     healthy: healthy.length,
     ...(created ? { createdAt: new Date(created) } : {}),
   };
+}
+
+/**
+ * What is wrong with the address of each healthy task, one line each: these become nginx backends,
+ * so a host like `a;b` or a port 0 or 70000 is refused here, before any file is written.
+ */
+export function taskBackendProblems(app: MarathonApp): string[] {
+  const checks = app.healthChecks?.length ?? 0;
+  return (app.tasks ?? [])
+    .filter((t) => taskState(t, checks) === 'healthy')
+    .flatMap((t) => [hostProblem(t.host), t.ports?.length ? portProblem(t.ports[0]) : 'no host port'].filter((p): p is string => p !== undefined).map((p) => `task ${t.id}: ${p}`));
 }

@@ -7,7 +7,9 @@ export type DeployEvent =
   | { type: 'deployment_failed'; id: string; reason?: string }
   | { type: 'status_update_event'; appId: string; taskId: string; taskStatus: string; host?: string; message?: string }
   | { type: 'health_changed'; appId?: string; instance: string; alive: boolean | null }
-  | { type: 'other'; eventType: string };
+  | { type: 'other'; eventType: string }
+  /** Not JSON, not an object, or a deployment/status event without the fields that make it one. */
+  | { type: 'malformed'; why: string };
 
 /** Types to ask for with `event_type=` (1.3.7+; older versions send everything and we filter). */
 export const WATCHED_EVENT_TYPES = [
@@ -30,9 +32,13 @@ export function parseEventData(data: string): DeployEvent[] {
     try {
       json = JSON.parse(chunk);
     } catch {
+      events.push({ type: 'malformed', why: `not JSON: ${JSON.stringify(chunk.slice(0, 60))}` });
       continue;
     }
-    if (typeof json !== 'object' || json === null) continue;
+    if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+      events.push({ type: 'malformed', why: `not a JSON object: ${JSON.stringify(chunk.slice(0, 60))}` });
+      continue;
+    }
     const e = json as Record<string, unknown>;
     const eventType = str(e.eventType) ?? '';
     switch (eventType) {
@@ -41,7 +47,10 @@ export function parseEventData(data: string): DeployEvent[] {
         // `id` is the deployment id; `plan.id` is the same and present in every version that has a plan.
         const plan = e.plan as Record<string, unknown> | undefined;
         const id = str(e.id) ?? str(plan?.id);
-        if (!id) break;
+        if (!id) {
+          events.push({ type: 'malformed', why: `${eventType} without a deployment id` });
+          continue;
+        }
         const reason = str(e.reason);
         events.push(eventType === 'deployment_success' ? { type: eventType, id } : { type: eventType, id, ...(reason ? { reason } : {}) });
         continue;
@@ -50,7 +59,10 @@ export function parseEventData(data: string): DeployEvent[] {
         const appId = str(e.appId);
         const taskId = str(e.taskId);
         const taskStatus = str(e.taskStatus);
-        if (!appId || !taskId || !taskStatus) break;
+        if (!appId || !taskId || !taskStatus) {
+          events.push({ type: 'malformed', why: 'status_update_event without appId, taskId or taskStatus' });
+          continue;
+        }
         const host = str(e.host);
         const message = str(e.message);
         events.push({ type: eventType, appId, taskId, taskStatus, ...(host ? { host } : {}), ...(message ? { message } : {}) });

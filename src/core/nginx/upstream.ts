@@ -43,6 +43,28 @@ export interface ParsedUpstream {
   backends?: Backend[];
 }
 
+/**
+ * Removes `*_by_lua_block { ... }` bodies (the dynamic mode's balancer, src/core/nginx/dynamic.ts):
+ * Lua is not nginx syntax, and its braces would end the upstream block early.
+ */
+function stripLuaBlocks(text: string): string {
+  let out = '';
+  let i = 0;
+  const open = /\b\w+_by_lua_block\s*\{/g;
+  for (let m = open.exec(text); m; m = open.exec(text)) {
+    out += text.slice(i, m.index);
+    let depth = 1;
+    let j = m.index + m[0].length;
+    for (; j < text.length && depth > 0; j++) {
+      if (text[j] === '{') depth++;
+      else if (text[j] === '}') depth--;
+    }
+    i = j;
+    open.lastIndex = j;
+  }
+  return out + text.slice(i);
+}
+
 function stripComments(text: string): string {
   return text.split('\n').map((l) => l.replace(/#.*$/, '')).join('\n');
 }
@@ -60,7 +82,7 @@ function parseAddress(addr: string): Backend | undefined {
  */
 export function parseUpstream(text: string, name: string): ParsedUpstream {
   const rev = /^#\s*revision\s+([0-9a-f]{40})\s*$/m.exec(text)?.[1];
-  const body = stripComments(text);
+  const body = stripComments(stripLuaBlocks(text));
   const escaped = name.replace(/[^A-Za-z0-9_]/g, (c) => `\\${c}`);
   const block = new RegExp(`(?:^|[\\s;}])upstream\\s+${escaped}\\s*\\{([^}]*)\\}`).exec(body);
   const out: ParsedUpstream = {};

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 // OpenSSH known_hosts, read the way ssh(1) reads it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT",
-// hostfile.c, match.c). No maintained npm parser exists (dependency-notes §4). node:crypto does no
+// hostfile.c, match.c). No maintained npm parser exists (docs/traps.md §3). node:crypto does no
 // I/O, so this stays in the pure core.
 //
 // - A host is looked up as `host` on port 22 and as `[host]:port` otherwise, lowercased (ssh.c

@@ -1,6 +1,6 @@
 import { UsageError } from '../errors.js';
 
-// SSH has no argv: the remote login shell parses one command string (dependency-notes §4). Every
+// SSH has no argv: the remote login shell parses one command string (docs/traps.md §3). Every
 // argument is therefore single-quoted for a POSIX shell (sh, dash, bash, busybox ash), where nothing
 // inside '...' is special, newlines included; a single quote becomes '\''. Plain words stay bare
 // so commands remain readable in logs. Environment variables are dropped by sshd (AcceptEnv), so

@@ -66,7 +66,7 @@ export interface DeleteFilesStep extends StepBase {
   container: string;
   /** Absolute paths in the image (files and symlinks), removed with `rm -f`. */
   paths: string[];
-  /** Directories left empty in git, removed with `rmdir` if nothing else lives there (deepest first). */
+  /** Directories left empty in git, removed if nothing else lives there (emptiness read through the Docker API; deepest first). */
   dirs: string[];
 }
 

@@ -1,3 +1,4 @@
+import type { SchedulerName } from '../deploy/environment.js';
 import type { DeploySpec } from '../deploy/spec.js';
 import type { StepBase } from '../plan.js';
 
@@ -7,7 +8,7 @@ import type { StepBase } from '../plan.js';
 /** Create the environment and wait until every instance is healthy (or fail with a diagnosis). */
 export interface SchedulerDeployStep extends StepBase {
   kind: 'scheduler.deploy';
-  scheduler: 'docker' | 'marathon';
+  scheduler: SchedulerName;
   /** Container name stem or Marathon app id. */
   environment: string;
   spec: DeploySpec;
@@ -18,7 +19,7 @@ export interface SchedulerDeployStep extends StepBase {
 /** Remove an environment (every container, or the Marathon app). A missing one is not an error. */
 export interface SchedulerDestroyStep extends StepBase {
   kind: 'scheduler.destroy';
-  scheduler: 'docker' | 'marathon';
+  scheduler: SchedulerName;
   environment: string;
   app: string;
   revision: string;

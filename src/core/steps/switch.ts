@@ -15,6 +15,18 @@ export interface HostFileChange {
   after: string;
   test: TestPlan;
   reload: string[];
+  /**
+   * switch.method dynamic, when the running nginx already has the control endpoint: instead of
+   * `reload`, PUT `body` (the backend list) to the socket; workers are not touched.
+   */
+  control?: ControlPut;
+  /** switch.method dynamic: the control socket's directory, created (mode 0700) before the test. */
+  socketDir?: string;
+}
+
+export interface ControlPut {
+  socket: string;
+  body: string;
 }
 
 /** Take the per-app switch lock on the first switch host; released when the command ends (any path). */
@@ -35,6 +47,9 @@ export interface UpstreamSwitchStep extends StepBase {
   changes: HostFileChange[];
 }
 
+/** After `nginx -s reload` old workers answer for about 100 ms more: a second of right answers proves they are gone. */
+export const RELOAD_STABLE_MS = 1000;
+
 export interface VerifyProbe {
   host: string;
   url: string;
@@ -50,6 +65,11 @@ export interface SwitchVerifyStep extends StepBase {
   /** The id of the nginx.switch-upstream step whose previous files a failure restores. */
   switchStep: string;
   probes: VerifyProbe[];
+  /**
+   * How long right answers must last. After a reload old workers keep answering for a moment; after
+   * a control update every worker reads the new list on its next request, so one answer is proof.
+   */
+  stableMs: number;
   /** Recorded as an `auto-revert` entry when verification fails and the switch is undone. */
   revert: Omit<HistoryEntry, 'at' | 'action' | 'from' | 'to'>;
   /**

@@ -29,6 +29,8 @@ export interface ResolvedHost {
   test: string[];
   reload: string[];
   verify: VerifyTarget;
+  /** switch.method dynamic: this host's control socket (see controlSocketPath). */
+  controlSocket?: string;
 }
 
 interface Overrides {
@@ -38,6 +40,7 @@ interface Overrides {
   test?: string[] | undefined;
   reload?: string[] | undefined;
   verify?: VerifyTarget | undefined;
+  controlSocket?: string | undefined;
 }
 
 export function resolveSwitchHosts(sw: SwitchConfig): ResolvedHost[] {
@@ -68,6 +71,7 @@ export function resolveSwitchHosts(sw: SwitchConfig): ResolvedHost[] {
       test: o.test ?? sw.test,
       reload: o.reload ?? sw.reload,
       verify: o.verify ?? sw.verify,
+      ...(o.controlSocket ?? sw.controlSocket ? { controlSocket: (o.controlSocket ?? sw.controlSocket)! } : {}),
     };
   });
 }
@@ -76,4 +80,9 @@ export function resolveSwitchHosts(sw: SwitchConfig): ResolvedHost[] {
 export function stateLocation(sw: SwitchConfig, app: string, hosts: readonly ResolvedHost[]): { host: string; dir: string; lock: string; history: string } {
   const dir = `${sw.stateDir.replace(/\/+$/, '')}/${app}`;
   return { host: hosts[0]!.name, dir, lock: `${dir}/lock`, history: `${dir}/history.jsonl` };
+}
+
+/** switch.method dynamic: the control socket every host's nginx listens on (README "Switching without a reload"). */
+export function controlSocketPath(sw: SwitchConfig, app: string, host: Pick<ResolvedHost, 'controlSocket'>): string {
+  return host.controlSocket ?? `${sw.stateDir.replace(/\/+$/, '')}/${app}/${sw.upstream}.sock`;
 }

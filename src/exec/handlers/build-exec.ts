@@ -5,7 +5,7 @@ import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { ExecResult } from '../../ports/docker.js';
 import type { ExecContext } from '../context.js';
 
-// How a delta's commands (rm, rmdir, the deps install) run inside the build container: through
+// How a delta's commands (rm, the deps install) run inside the build container: through
 // the Docker API's exec (argv, no shell) by default; with exec.via: ssh, over ssh to the
 // container's sshd published on 127.0.0.1, accepting only the host key read from the container
 // itself through the Docker API (never "accept any key").

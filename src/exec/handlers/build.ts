@@ -1,5 +1,5 @@
 import { diffFs, renderDifference, volatileMatcher, type VerifyResult } from '../../core/build/fs-diff.js';
-import { batches } from '../../core/build/paths.js';
+import { batches, byDepth } from '../../core/build/paths.js';
 import { shortId } from '../../core/build/refs.js';
 import { StepFailedError } from '../../core/errors.js';
 import type { BuildStep, TagUndo } from '../../core/steps/build.js';
@@ -24,6 +24,27 @@ function undoTagUnlessPushed(ctx: ExecContext, ref: string, undo: TagUndo): void
       await ctx.ports.docker.removeImage(ref);
       ctx.ports.log.info(`removed the local tag ${ref} (its push did not happen)`);
     }
+  });
+}
+
+/**
+ * A command that died with its container (docker kill or rm, the OOM killer, a daemon restart) is
+ * not the command's fault: say that the container went, not "fix the dependency files".
+ */
+async function failIfContainerLost(ctx: ExecContext, container: string, during: string, exitCode?: number): Promise<void> {
+  // A command killed by a signal (exit > 128) may be the first to know: the engine marks the
+  // container stopped a moment after its processes die, so look again for a little while.
+  const looks = exitCode !== undefined && exitCode > 128 ? 10 : 1;
+  let info: Awaited<ReturnType<typeof ctx.ports.docker.inspectContainer>>;
+  for (let i = 0; i < looks; i++) {
+    if (i > 0) await ctx.ports.clock.sleep(200, ctx.signal);
+    info = await ctx.ports.docker.inspectContainer(container).catch(() => undefined);
+    if (!info?.running) break;
+  }
+  if (info?.running) return;
+  throw new StepFailedError(`the build container ${container} ${info ? `stopped (exit ${info.exitCode ?? '?'})` : 'was removed'} during ${during}`, {
+    hint: 'something outside deployer killed or removed it (docker kill or rm, the OOM killer, a daemon restart); run delta-build again',
+    code: 'build.container-lost',
   });
 }
 
@@ -56,6 +77,12 @@ export const buildHandlers: HandlersFor<BuildStep> = {
   async 'build.push'(step, ctx) {
     const r = await ctx.ports.images.push(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
     ctx.vars.set(`pushed:${step.ref}`, r);
+    // Interrupted while the engine pushed: it finished anyway, so the tag is in the registry and
+    // stays (local and remote agree); the run still ends as interrupted.
+    if (ctx.signal.aborted) {
+      ctx.ports.log.info(`the push of ${step.ref} was under way in the engine and completed: it is in the registry`);
+      ctx.signal.throwIfAborted();
+    }
   },
 
   async 'build.container'(step, ctx) {
@@ -92,23 +119,39 @@ export const buildHandlers: HandlersFor<BuildStep> = {
 
   async 'build.delete'(step, ctx) {
     const run = commandRunner(ctx, step.container);
-    for (const batch of batches(step.paths)) {
-      const r = await run(['rm', '-f', '--', ...batch], { asRoot: true });
-      if (r.exitCode !== 0) {
-        throw new StepFailedError(`deleting files in ${step.container} failed (exit ${r.exitCode})`, {
-          details: (r.stderr || r.stdout).trim().split('\n').slice(-TAIL),
-          code: 'build.delete',
-        });
+    // `rm -f` for files; `rm -rf` only for directories found empty (`rm -d` is not in every rm).
+    const remove = async (paths: string[], what: string, flags: string) => {
+      for (const batch of batches(paths)) {
+        const r = await run(['rm', flags, '--', ...batch], { asRoot: true });
+        if (r.exitCode !== 0) {
+          throw new StepFailedError(`deleting ${what} in ${step.container} failed (exit ${r.exitCode})`, {
+            details: (r.stderr || r.stdout).trim().split('\n').slice(-TAIL),
+            hint: 'deletions run `rm` inside the build container: the base image needs it',
+            code: 'build.delete',
+          });
+        }
       }
-    }
+    };
+    await remove(step.paths, 'files', '-f');
     // Only empty directories go: whatever else lives there (logs, installed files) stays, as it
-    // would in a full build.
-    for (const batch of batches(step.dirs)) await run(['rmdir', '--', ...batch], { asRoot: true });
+    // would in a full build. Emptiness is read through the Docker API, not with rmdir (an image may
+    // lack it, and a failing rmdir cannot be told from a non-empty directory); deepest first, one
+    // depth at a time, so a parent emptied by its children's removal goes too.
+    for (const level of byDepth(step.dirs)) {
+      const empty = (await Promise.all(level.map(async (d) => ((await ctx.ports.docker.isEmptyDirectory(step.container, d)) ? d : undefined))))
+        .filter((d): d is string => d !== undefined);
+      await remove(empty, 'empty directories', '-rf');
+    }
   },
 
   async 'build.copy'(step, ctx) {
+    // Extracted at / with appDir as the entries' prefix, not into appDir: the engine refuses a
+    // symlink that points outside the directory it extracts into ("invalid symlink"), and a full
+    // build's COPY takes any symlink as it is (`lib -> ../shared`, one climbing above /).
+    const prefix = step.appDir.replace(/^\/+|\/+$/g, '');
     for (const batch of batches(step.paths, 256 * 1024)) {
-      await ctx.ports.docker.putArchive(step.container, ctx.ports.git.archive(step.revision, batch), step.appDir);
+      const tar = ctx.ports.git.archive(step.revision, batch, prefix ? { prefix: `${prefix}/` } : {});
+      await ctx.ports.docker.putArchive(step.container, tar, '/');
     }
   },
 
@@ -122,6 +165,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
     }
     // As the image's USER, in appDir, with the image's Env: what the Dockerfile's RUN saw.
     const tail: string[] = [];
+    const during = 'the dependency install';
     const r = await run(step.command, {
       workingDir: step.workingDir,
       onLine: (line) => {
@@ -129,8 +173,12 @@ export const buildHandlers: HandlersFor<BuildStep> = {
         if (tail.length > TAIL) tail.shift();
         ctx.ports.log.output(line, 'deps');
       },
+    }).catch(async (e: unknown) => {
+      if (!ctx.signal.aborted) await failIfContainerLost(ctx, step.container, during);
+      throw e;
     });
     if (r.exitCode !== 0) {
+      await failIfContainerLost(ctx, step.container, during, r.exitCode);
       throw new StepFailedError(`dependency install failed (exit ${r.exitCode}): ${step.command.join(' ')}`, {
         details: tail.map((l) => `| ${l}`),
         hint: 'fix the dependency files or changes.depsInstall, then run delta-build again',

@@ -1,4 +1,4 @@
-import { StepFailedError } from '../../core/errors.js';
+import { DeployerError, InterruptedError, StepFailedError } from '../../core/errors.js';
 import { shortSha } from '../../core/image-ref.js';
 import type { DeployStep } from '../../core/steps/deploy.js';
 import type { EnvironmentInfo } from '../../ports/scheduler.js';
@@ -12,6 +12,10 @@ const CLEANUP_TIMEOUT_MS = 120_000;
 
 /** The diagnosis stays; a line says what became of the environment, and the hint may say what to do. */
 function annotate(e: unknown, detail: string, hint?: string): unknown {
+  if (e instanceof DeployerError && !(e instanceof StepFailedError) && !(e instanceof InterruptedError)) {
+    e.details.push(detail, ...(hint ? [`then ${hint}`] : []));
+    return e;
+  }
   if (!(e instanceof StepFailedError)) return e;
   const h = [e.hint, hint].filter(Boolean).join('; ');
   return new StepFailedError(e.message, { code: e.code, details: [...e.details, detail], ...(h ? { hint: h } : {}), cause: e.cause ?? e });

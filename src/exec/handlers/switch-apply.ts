@@ -4,6 +4,8 @@ import { displayArgv, type TestPlan } from '../../core/nginx/test-config.js';
 import { gatherConfFacts } from '../../planners/nginx-includes.js';
 import { sha256Hex } from '../../core/switch/decide.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import type { ControlPut } from '../../core/steps/switch.js';
+import { formatControlList, parseControlAnswer } from '../../core/nginx/dynamic.js';
 import type { LbHosts } from '../../ports/lb-hosts.js';
 import type { Log } from '../../ports/log.js';
 
@@ -24,6 +26,10 @@ export interface FileTxnItem {
   after: string;
   test: TestPlan;
   reload: string[];
+  /** Instead of reloading: PUT this list to the running nginx's control endpoint (switch.method dynamic). */
+  control?: ControlPut;
+  /** Created with mode 0700 before the test: nginx binds the control socket there on reload. */
+  socketDir?: string;
   /** When set (also to null = "did not exist"), the live file must still be what was planned. */
   expectSha256?: string | null;
 }
@@ -34,6 +40,8 @@ export interface Previous {
   reload: string[];
   /** undefined: the file did not exist (a restore removes it). */
   state: FileState | undefined;
+  /** Dynamic mode: the list the control endpoint held before; a restore PUTs it back instead of reloading. */
+  control?: ControlPut;
   /**
    * false: the new file was renamed into place but nginx never loaded it (its reload failed, so the
    * master kept the previous configuration): putting the bytes back is the whole undo, no reload.
@@ -48,11 +56,45 @@ function tail(r: RunResult): string[] {
   return text ? text.split('\n').slice(-12).map((l) => `  ${l}`) : [];
 }
 
-async function runChecked(host: LbHost, argv: readonly string[], what: string): Promise<void> {
-  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
+/** `signal` only for what is safe to cut short (a test); a reload always runs to its end. */
+async function runChecked(host: LbHost, argv: readonly string[], what: string, signal?: AbortSignal): Promise<void> {
+  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   if (r.exitCode !== 0) {
     throw new HostFailure(host.name, `${what} \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
   }
+}
+
+/** PUTs a backend list to a host's control endpoint; it must answer with that very list. */
+async function putControl(host: LbHost, put: ControlPut): Promise<void> {
+  let r;
+  try {
+    r = await host.control(put.socket, { method: 'PUT', path: '/backends', body: put.body, timeoutMs: 5000 });
+  } catch (e) {
+    throw new HostFailure(host.name, `the control endpoint ${put.socket} failed: ${innerReason(e)} (is nginx running with the Lua module and this file loaded?)`);
+  }
+  const held = r.status === 200 ? parseControlAnswer(r.body) : undefined;
+  if (!held || held.source !== 'dict' || formatControlList(held.lists) !== put.body) {
+    throw new HostFailure(host.name, `the control endpoint ${put.socket} answered ${r.status} without the list it was sent`, r.body.trim().split('\n').slice(0, 6).map((l) => `  ${l}`));
+  }
+}
+
+/** What the control endpoint serves now, as a body that PUTs it back. */
+async function getControl(host: LbHost, socket: string): Promise<ControlPut> {
+  let r;
+  try {
+    r = await host.control(socket, { method: 'GET', path: '/backends', timeoutMs: 5000 });
+  } catch (e) {
+    throw new HostFailure(host.name, `the control endpoint ${socket} failed: ${innerReason(e)}`);
+  }
+  const held = r.status === 200 ? parseControlAnswer(r.body) : undefined;
+  if (!held) throw new HostFailure(host.name, `the control endpoint ${socket} answered ${r.status}, not a backend list`);
+  return { socket, body: formatControlList(held.lists) };
+}
+
+/** Makes the running nginx use what was just renamed into place: a reload, or a control update. */
+async function activate(host: LbHost, p: { reload: readonly string[]; control?: ControlPut | undefined }): Promise<void> {
+  if (p.control) await putControl(host, p.control);
+  else await runChecked(host, p.reload, 'reload');
 }
 
 export class HostFailure extends Error {
@@ -65,14 +107,20 @@ export class HostFailure extends Error {
   }
 }
 
+/** The adapter's own reason (its error names the host and request again). */
+const innerReason = (e: unknown): string => {
+  const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
+  return inner instanceof Error ? inner.message : String(inner);
+};
+
 function asHostFailure(host: string, e: unknown): HostFailure {
   if (e instanceof HostFailure) return e;
   return new HostFailure(host, e instanceof Error ? e.message : String(e));
 }
 
 /** Runs the item's test with the staged file in place of the live one. */
-async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
-  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
+async function testStaged(host: LbHost, item: FileTxnItem, signal: AbortSignal): Promise<void> {
+  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test', signal);
   if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${displayArgv(item.test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
   const plan = shadowTree(item.test.main, item.path, item.staged, await gatherConfFacts(host, item.test.main, item.path));
   if (!plan.ok) throw new HostFailure(host.name, plan.problem);
@@ -84,7 +132,7 @@ async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
       written.push(f.path);
       await host.writeFile(f.path, Buffer.from(f.text), original);
     }
-    await runChecked(host, item.test.argv, 'test');
+    await runChecked(host, item.test.argv, 'test', signal);
   } finally {
     for (const f of written) await host.remove(f).catch(() => {});
   }
@@ -124,8 +172,8 @@ export async function restoreAll(lb: Pick<LbHosts, 'get'>, previous: readonly Pr
       continue;
     }
     try {
-      await runChecked(host, p.reload, 'reload');
-      out.lines.push(`${p.host}: ${p.path} ${back} and nginx reloaded`);
+      await activate(host, p);
+      out.lines.push(`${p.host}: ${p.path} ${back} and ${p.control ? 'the previous backends PUT back through the control endpoint (no reload)' : 'nginx reloaded'}`);
     } catch (e) {
       const f = asHostFailure(p.host, e);
       log.warn(`reloading ${p.host} after restoring ${p.path} failed: ${f.reason}`);
@@ -167,7 +215,16 @@ export async function applyFiles(
         });
       }
     }
-    previous.push({ host: item.host, path: item.path, reload: item.reload, state });
+    let control: ControlPut | undefined;
+    if (item.control) {
+      try {
+        control = await getControl(host, item.control.socket);
+      } catch (e) {
+        const f = asHostFailure(item.host, e);
+        throw new StepFailedError(`${opts.what}: ${f.reason}; nothing was changed on any host`, { code: 'nginx.control-failed', details: f.output, hint: 'check that nginx runs with the file loaded (`nginx -s reload` once), or set switch.method: reload', cause: e });
+      }
+    }
+    previous.push({ host: item.host, path: item.path, reload: item.reload, state, ...(control ? { control } : {}) });
   }
 
   // 1. Stage and test on every host.
@@ -179,8 +236,12 @@ export async function applyFiles(
       log.progress(`${item.host}: staging ${item.staged} and testing`);
       staged.push(item);
       try {
+        if (item.socketDir) {
+          await runChecked(host, ['mkdir', '-p', item.socketDir], 'create the control socket directory');
+          await runChecked(host, ['chmod', '700', item.socketDir], 'restrict the control socket directory');
+        }
         await host.writeFile(item.staged, Buffer.from(item.after), prev);
-        await testStaged(host, item);
+        await testStaged(host, item, opts.signal);
       } catch (e) {
         throw asHostFailure(item.host, e);
       }
@@ -192,7 +253,9 @@ export async function applyFiles(
     throw new StepFailedError(`${opts.what}: ${f.host} failed the test; nothing went live on any host`, {
       code: 'nginx.test-failed',
       details: [f.reason, ...f.output, `every host still has its previous file (byte-identical); staged files removed`],
-      hint: 'fix the cause shown above and run the command again',
+      hint: f.output.some((l) => /unknown directive "(lua_|balancer_by_lua|content_by_lua)/.test(l))
+        ? `switch.method dynamic needs nginx's Lua module on ${f.host}: install Debian's libnginx-mod-http-lua (it loads itself through modules-enabled), or set switch.method: reload`
+        : 'fix the cause shown above and run the command again',
       cause: e,
     });
   }
@@ -207,7 +270,7 @@ export async function applyFiles(
       try {
         await host.rename(item.staged, item.path);
         touched.at(-1)!.reloaded = false;
-        await runChecked(host, item.reload, 'reload');
+        await activate(host, item);
         touched.at(-1)!.reloaded = true;
       } catch (e) {
         throw asHostFailure(item.host, e);

@@ -2,7 +2,7 @@ import { DeployerError, LockHeldError, PreconditionError, StepFailedError } from
 import { shortSha } from '../../core/image-ref.js';
 import { renderPreview, previewHostname, type PreviewEntry } from '../../core/nginx/preview.js';
 import { backendProblems } from '../../core/nginx/validate.js';
-import type { PreviewUpdateStep, SwitchStep, VerifyProbe } from '../../core/steps/switch.js';
+import { RELOAD_STABLE_MS, type PreviewUpdateStep, type SwitchStep, type VerifyProbe } from '../../core/steps/switch.js';
 import { revisionMatches } from '../../core/switch/decide.js';
 import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
 import type { LockOwner } from '../../ports/lock.js';
@@ -24,8 +24,8 @@ interface ProbeResult {
   last: string;
 }
 
-/** How long answers must stay right before a host counts as switched. */
-const STABLE_MS = 1000;
+/** How long answers must stay right before a host counts as switched (after a reload). */
+const STABLE_MS = RELOAD_STABLE_MS;
 
 /**
  * GETs the URL (a fresh connection each time) until the answer is right and stays right for
@@ -35,7 +35,7 @@ const STABLE_MS = 1000;
  */
 async function probeUntil(
   ctx: ExecContext,
-  p: { url: string; header: string; timeoutMs: number; hostHeader?: string },
+  p: { url: string; header: string; timeoutMs: number; hostHeader?: string; stableMs?: number },
   revision: string,
   accept: (status: number, value: string | string[] | undefined) => boolean = (status, value) => status >= 200 && status < 400 && revisionMatches(value, revision),
 ): Promise<ProbeResult> {
@@ -55,7 +55,7 @@ async function probeUntil(
       last = `${r.status}, ${p.header}: ${value === undefined ? '(missing)' : String(value)}`;
       if (accept(r.status, value)) {
         streakSince ??= Date.now();
-        if (Date.now() - streakSince >= STABLE_MS) return { ok: true, last };
+        if (Date.now() - streakSince >= (p.stableMs ?? STABLE_MS)) return { ok: true, last };
       } else {
         streakSince = undefined;
       }
@@ -69,19 +69,22 @@ async function probeUntil(
   }
 }
 
-async function probeAll(ctx: ExecContext, probes: readonly (VerifyProbe & { hostHeader?: string })[], revision: string) {
-  const results = await Promise.all(probes.map(async (p) => ({ probe: p, ...(await probeUntil(ctx, p, revision)) })));
+async function probeAll(ctx: ExecContext, probes: readonly (VerifyProbe & { hostHeader?: string })[], revision: string, stableMs?: number) {
+  const results = await Promise.all(probes.map(async (p) => ({ probe: p, ...(await probeUntil(ctx, { ...p, ...(stableMs !== undefined ? { stableMs } : {}) }, revision)) })));
   return { ok: results.every((r) => r.ok), results };
 }
 
 async function acquireOrExplain(ctx: ExecContext, req: { who: string; revision: string; command: string }, waitMs: number): Promise<LockOwner> {
   const deadline = Date.now() + waitMs;
-  for (;;) {
+  for (let attempt = 0; ; attempt++) {
     const r = await ctx.ports.lock.acquire(req);
     if (r.acquired) return r.owner;
     // A dead holder never lets go: say so at once instead of waiting.
     if (r.state.holder === 'dead' || Date.now() >= deadline || ctx.signal.aborted) throw lockHeldError(ctx.ports.lock.location, r.state);
-    ctx.ports.log.progress(`waiting for the switch lock (${r.state.owner ? describeOwner(r.state.owner) : 'being taken'})`);
+    // Once as a line (a Jenkins log must say why the run stalls), then as progress.
+    const waiting = `waiting for the switch lock (${r.state.owner ? describeOwner(r.state.owner) : 'being taken'}), up to ${Math.round(waitMs / 1000)}s`;
+    if (attempt === 0) ctx.ports.log.info(waiting);
+    else ctx.ports.log.progress(waiting);
     await ctx.ports.clock.sleep(500, ctx.signal).catch(() => {});
   }
 }
@@ -106,7 +109,7 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
   async 'switch.verify'(step, ctx) {
     const previous = ctx.vars.get(previousKey(step.switchStep)) as Previous[] | undefined;
     if (!previous) throw new Error(`verify: step ${step.switchStep} left no previous files`);
-    const { ok, results } = await probeAll(ctx, step.probes, step.revision);
+    const { ok, results } = await probeAll(ctx, step.probes, step.revision, step.stableMs);
     if (ok) return;
     const failures = results.filter((r) => !r.ok).map((r) => `${r.probe.host}: ${r.probe.url} last answered ${r.last}`);
     if (step.repair) {

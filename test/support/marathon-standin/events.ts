@@ -21,6 +21,9 @@ export class EventBus {
   /** Every event published, in order, for in-process assertions. */
   readonly history: MarathonEvent[] = [];
 
+  /** Fault: raw text written to the streams (malformed SSE), see Faults.sse. */
+  raw: () => { atAttach?: string; beforeEach?: string } | undefined = () => undefined;
+
   constructor(private readonly heartbeatMs: number) {}
 
   get subscribers(): number {
@@ -35,6 +38,8 @@ export class EventBus {
     for (const c of this.clients) {
       if (c.types && !c.types.has(eventType)) continue;
       const payload = !c.light && heavy ? { ...fields, ...heavy, eventType, timestamp } : event;
+      const junk = this.raw()?.beforeEach;
+      if (junk) c.res.write(junk);
       c.res.write(`event: ${eventType}\r\ndata: ${JSON.stringify(payload)}\r\n\r\n`);
     }
   }
@@ -60,6 +65,8 @@ export class EventBus {
       if (this.clients.delete(client)) this.publish('event_stream_detached', { remoteAddress });
     });
     this.publish('event_stream_attached', { remoteAddress });
+    const junk = this.raw()?.atAttach;
+    if (junk) res.write(junk);
   }
 
   /** Fault: cut every open stream abruptly (no final frame, socket destroyed). */

@@ -14,6 +14,14 @@ export class Faults {
   hang = false;
   /** omitHealthResults: tasks report no healthCheckResults (unknown, not healthy). */
   omitHealthResults = false;
+  /** taskData: what every task reports as its host and ports (hostile data; the containers are real). */
+  taskData: { host?: unknown; ports?: unknown } | undefined;
+  /** flapAfterDeployment: the moment a deployment succeeds, its tasks start failing their health checks. */
+  flap = false;
+  /** Raw text written to every event stream: once right after it attaches, and before every event. */
+  sse: { atAttach?: string; beforeEach?: string } | undefined;
+  private readonly delays: { method: string; pathPrefix: string; ms: number }[] = [];
+  private readonly holds: { method: string; pathPrefix: string; hit: () => void; released: Promise<void> }[] = [];
 
   /** Queue a one-shot failure for the next request whose method matches ('*' = any) and whose path+query
    *  starts with pathPrefix. Several queued failures are consumed in order. */
@@ -24,6 +32,32 @@ export class Faults {
       status,
       body: body ?? defaultBody(status),
     });
+  }
+
+  /** The next `count` matching requests are answered only after `ms` (a leader proxy that stalls). */
+  delayNext(method: string, pathPrefix: string, ms: number, count = 1): void {
+    for (let i = 0; i < count; i++) this.delays.push({ method: method.toUpperCase(), pathPrefix, ms });
+  }
+
+  takeDelay(method: string, pathAndQuery: string): number {
+    const i = this.delays.findIndex((d) => (d.method === '*' || d.method === method) && pathAndQuery.startsWith(d.pathPrefix));
+    return i < 0 ? 0 : this.delays.splice(i, 1)[0]!.ms;
+  }
+
+  /** The next matching request is carried out, but its answer is held until `release()` (or the client
+   *  hangs up): `received` settles once it has been carried out. */
+  holdNext(method: string, pathPrefix: string): { received: Promise<void>; release: () => void } {
+    let hit = () => {};
+    let release = () => {};
+    const received = new Promise<void>((r) => (hit = r));
+    const released = new Promise<void>((r) => (release = r));
+    this.holds.push({ method: method.toUpperCase(), pathPrefix, hit, released });
+    return { received, release };
+  }
+
+  takeHold(method: string, pathAndQuery: string): { hit: () => void; released: Promise<void> } | undefined {
+    const i = this.holds.findIndex((h) => (h.method === '*' || h.method === method) && pathAndQuery.startsWith(h.pathPrefix));
+    return i < 0 ? undefined : this.holds.splice(i, 1)[0];
   }
 
   take(method: string, pathAndQuery: string): InjectedFailure | undefined {

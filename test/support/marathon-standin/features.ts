@@ -1,5 +1,5 @@
 // Version switches of the Marathon stand-in. Each flag cites the section of
-// /work/shared/marathon-api.md (§n) it comes from; "inference" marks where the doc gives no exact version.
+// docs/marathon-api.md (§n) it comes from; "inference" marks where the doc gives no exact version.
 
 export interface Features {
   version: string;

@@ -1,5 +1,5 @@
 // Marathon REST API stand-in for tests: the endpoints a blue-green deployer uses, with the status codes,
-// headers and bodies of /work/shared/marathon-api.md, and tasks that are real containers on the local
+// headers and bodies of docs/marathon-api.md, and tasks that are real containers on the local
 // Docker engine (published on 127.0.0.1), really health-checked.
 //
 //   const marathon = await startMarathonStandin({ version: '1.10.0' });
@@ -63,6 +63,16 @@ export interface MarathonStandin {
   omitHealthResults(on: boolean): void;
   /** Docker errors the task loop survived (diagnosis). */
   errors: string[];
+  /** The next `count` matching requests are answered only after `ms`. */
+  delayNext(method: string, pathPrefix: string, ms: number, count?: number): void;
+  /** The next matching request is carried out but its answer held until release() (or the client hangs up). */
+  holdNext(method: string, pathPrefix: string): { received: Promise<void>; release: () => void };
+  /** Every task reports this host and/or ports (hostile task data); undefined restores the real ones. */
+  taskData(data: { host?: unknown; ports?: unknown } | undefined): void;
+  /** While on, a deployment's tasks start failing their health checks the moment it succeeds. */
+  flapAfterDeployment(on: boolean): void;
+  /** Raw text for every event stream (malformed SSE): once on attach and/or before every event. */
+  rawEvents(raw: { atAttach?: string; beforeEach?: string } | undefined): void;
 }
 
 export async function startMarathonStandin(opts: MarathonStandinOptions = {}): Promise<MarathonStandin> {
@@ -79,6 +89,7 @@ export async function startMarathonStandin(opts: MarathonStandinOptions = {}): P
 
   const bus = new EventBus(opts.heartbeatIntervalMs ?? 10_000);
   const faults = new Faults();
+  bus.raw = () => faults.sse;
   const slaveId = `standin-${instanceId}-S0`;
   const scheduler = new Scheduler({
     f,
@@ -137,6 +148,18 @@ export async function startMarathonStandin(opts: MarathonStandinOptions = {}): P
     },
     omitHealthResults(on) {
       faults.omitHealthResults = on;
+    },
+    delayNext: (method, pathPrefix, ms, count) => faults.delayNext(method, pathPrefix, ms, count),
+    holdNext: (method, pathPrefix) => faults.holdNext(method, pathPrefix),
+    taskData(data) {
+      faults.taskData = data;
+    },
+    flapAfterDeployment(on) {
+      faults.flap = on;
+      if (!on) faults.hang = false;
+    },
+    rawEvents(raw) {
+      faults.sse = raw;
     },
   };
 }

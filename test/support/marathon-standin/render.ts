@@ -11,6 +11,8 @@ export interface RenderContext {
   /** Fault: tasks report no health results. */
   omitHealthResults: boolean;
   slaveId: string;
+  /** Fault: what tasks report as host and ports instead of the real ones. */
+  taskData?: { host?: unknown; ports?: unknown };
 }
 
 export function servicePortsOf(def: AppDef): number[] {
@@ -200,8 +202,9 @@ function healthResultJson(t: TaskRecord, h: HealthResult, f: Features): Record<s
   return out;
 }
 
-export function taskJson(t: TaskRecord, ctx: RenderContext, withServicePorts: boolean): Record<string, unknown> {
+export function taskJson(real: TaskRecord, ctx: RenderContext, withServicePorts: boolean): Record<string, unknown> {
   const { f } = ctx;
+  const t = ctx.taskData ? ({ ...real, ...ctx.taskData } as TaskRecord) : real;
   const results = ctx.omitHealthResults ? [] : t.health.filter((h): h is HealthResult => h !== undefined).map((h) => healthResultJson(t, h, f));
   const servicePorts = withServicePorts ? t.servicePorts : [];
   if (f.ramlTasks) {

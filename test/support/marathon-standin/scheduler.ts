@@ -309,8 +309,18 @@ export class Scheduler {
 
   private finish(d: Deployment): void {
     if (!this.deployments.delete(d.id)) return;
+    if (this.deps.faults.flap && d.kind !== 'stop') this.startFlapping(d.appId);
     if (d.steps.length) this.emitDeployment('deployment_step_success', d, { currentStep: stepsJson(d)[d.steps.length - 1] });
     this.emitDeployment('deployment_success', d);
+  }
+
+  /** Fault flapAfterDeployment: healthy long enough to finish the deployment, failing from then on. */
+  private startFlapping(appId: string): void {
+    const now = new Date().toISOString();
+    for (const t of this.apps.get(appId)?.tasks ?? []) {
+      t.health = t.health.map((h) => h && { ...h, alive: false, consecutiveFailures: 1, lastFailure: now, lastFailureCause: 'ConnectException: Connection refused (marathon-standin flapping)' });
+    }
+    this.deps.faults.hang = true;
   }
 
   private cancel(d: Deployment): void {

@@ -76,7 +76,7 @@ function matchesLabels(labels: Record<string, string>, selector: string): boolea
 
 export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { f, scheduler, bus, faults } = deps;
-  const ctx = (): RenderContext => ({ f, omitHealthResults: faults.omitHealthResults, slaveId: deps.slaveId });
+  const ctx = (): RenderContext => ({ f, omitHealthResults: faults.omitHealthResults, slaveId: deps.slaveId, ...(faults.taskData ? { taskData: faults.taskData } : {}) });
   const leaderHeader = (): Record<string, string> => ({ 'X-Marathon-Leader': `http://${deps.hostPort()}` });
 
   function send(res: ServerResponse, reply: Reply): void {
@@ -254,11 +254,19 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       }
       const method = req.method ?? 'GET';
       deps.requests.push({ method, path: `${url.pathname}${url.search}`, body });
+      const delay = faults.takeDelay(method, `${url.pathname}${url.search}`);
+      if (delay) await new Promise((r) => setTimeout(r, delay));
       const injected = faults.take(method, `${url.pathname}${url.search}`);
       if (injected) return send(res, { status: injected.status, body: injected.body });
       if (url.pathname !== '/ping' && !authorized(req))
         return send(res, json(401, { message: 'Invalid username or password.' }, { 'WWW-Authenticate': 'Basic realm="Marathon"' }));
       const reply = await route(req, res, url, text);
+      const hold = reply === 'streaming' ? undefined : faults.takeHold(method, `${url.pathname}${url.search}`);
+      if (hold) {
+        hold.hit();
+        await Promise.race([hold.released, new Promise((r) => res.once('close', r))]);
+        if (res.destroyed || res.writableEnded) return;
+      }
       if (reply !== 'streaming') send(res, reply);
     })().catch((e: unknown) => {
       if (!res.headersSent) send(res, json(500, { message: `marathon-standin internal error: ${(e as Error).stack ?? String(e)}` }));

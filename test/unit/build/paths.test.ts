@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ancestorDirs, batches, deepestFirst, imagePath } from '../../../src/core/build/paths.js';
+import { ancestorDirs, batches, byDepth, deepestFirst, imagePath } from '../../../src/core/build/paths.js';
 
 describe('repository → image paths', () => {
   it('maps the repo root onto appDir as COPY . <appDir> does', () => {
@@ -20,5 +20,11 @@ describe('repository → image paths', () => {
     expect(b.flat()).toEqual(items);
     expect(b.every((x) => x.length === 3 || x === b[b.length - 1])).toBe(true);
     expect(batches([])).toEqual([]);
+  });
+});
+
+describe('byDepth', () => {
+  it('groups directories by depth, deepest group first, for bottom-up removal', () => {
+    expect(byDepth(['a', 'a/b/c', 'x/y', 'a/b', 'b/c'])).toEqual([['a/b/c'], ['a/b', 'b/c', 'x/y'], ['a']]);
   });
 });

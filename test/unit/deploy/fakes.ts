@@ -1,6 +1,6 @@
 import { parseConfigText } from '../../../src/core/config/parse.js';
 import type { Config } from '../../../src/core/config/schema.js';
-import type { EnvironmentInfo } from '../../../src/core/deploy/environment.js';
+import type { EnvironmentInfo, SchedulerName } from '../../../src/core/deploy/environment.js';
 import type { HistoryEntry } from '../../../src/ports/history.js';
 import type { SchedulerPort } from '../../../src/ports/scheduler.js';
 
@@ -20,6 +20,9 @@ export const SWITCH = 'switch: { upstream: backend, file: /etc/nginx/conf.d/back
 export const marathonConfig = (extra = '') =>
   config('scheduler: marathon\ninstances: 2\nport: 8000\nmarathon: { url: "http://marathon:8080", appPrefix: /web-app }', extra);
 
+export const swarmConfig = (extra = '') =>
+  config('scheduler: swarm\ninstances: 2\nport: 8000\nswarm: { constraints: ["node.labels.role==web"] }', extra);
+
 export function env(revision: string, o: Partial<EnvironmentInfo> = {}): EnvironmentInfo {
   const healthy = o.healthy ?? 3;
   return {
@@ -35,13 +38,13 @@ export function env(revision: string, o: Partial<EnvironmentInfo> = {}): Environ
 }
 
 /** Read-only fake: any write is a test failure. */
-export function fakeScheduler(name: 'docker' | 'marathon', envs: EnvironmentInfo[], version?: string): SchedulerPort {
+export function fakeScheduler(name: SchedulerName, envs: EnvironmentInfo[], version?: string): SchedulerPort {
   const write = async (): Promise<never> => {
     throw new Error('planner called a write method');
   };
   return {
     name,
-    about: async () => ({ endpoint: name === 'docker' ? 'docker (local engine)' : 'http://marathon:8080', ...(version ? { version } : {}) }),
+    about: async () => ({ endpoint: { docker: 'docker (local engine)', swarm: 'swarm (local engine, 1 node)', marathon: 'http://marathon:8080' }[name], ...(version ? { version } : {}) }),
     list: async () => envs,
     get: async (_app, rev) => envs.find((e) => e.revision === rev),
     deploy: write,

@@ -5,7 +5,7 @@ import type { SchedulerDeployStep } from '../../../src/core/steps/deploy.js';
 import { gatherDeployFacts, planDeploy } from '../../../src/planners/deploy.js';
 import { gatherDestroyFacts, planDestroy } from '../../../src/planners/destroy.js';
 import { decideGc, gatherGcFacts, planGc } from '../../../src/planners/gc.js';
-import { dockerConfig, env, fakeGit, fakeScheduler, history, marathonConfig, sha, SWITCH } from './fakes.js';
+import { dockerConfig, env, fakeGit, fakeScheduler, history, marathonConfig, sha, swarmConfig, SWITCH } from './fakes.js';
 
 const A = sha('a');
 const B = sha('b');
@@ -41,6 +41,22 @@ describe('planDeploy', () => {
     expect(step.spec.image).toBe(`web-app:${A}`);
     expect(step.spec.labels).toEqual({ 'deployer.app': 'web-app', 'deployer.revision': A });
     expect(asked).toEqual([]);
+  });
+
+  it('swarm: one service, its exact spec in the detail, the registry note; no local image needed', async () => {
+    const config = swarmConfig();
+    const facts = await gatherDeployFacts({ git: fakeGit, scheduler: fakeScheduler('swarm', []), docker: absent }, config, A);
+    const plan = planDeploy(config, facts, { keepFailed: false });
+    const step = plan.steps[0] as SchedulerDeployStep;
+    expect(step).toMatchObject({ kind: 'scheduler.deploy', scheduler: 'swarm', environment: 'web-app-aaaaaaaaaaaa' });
+    expect(step.title).toBe('deploy swarm service web-app-aaaaaaaaaaaa (2 replicas) and wait until healthy');
+    const detail = step.detail!.join('\n');
+    expect(detail).toContain('published in host mode on each task\'s node');
+    expect(detail).toContain('POST /services/create  (swarm service web-app-aaaaaaaaaaaa)');
+    expect(detail).toContain('"node.labels.role==web"');
+    expect(detail).toContain('"PublishMode": "host"');
+    expect(plan.notes).toEqual([`every swarm node that runs a task needs web-app:${A}: beyond one node it must be in the registry`]);
+    expect(plan.facts).toMatchObject({ scheduler: 'swarm', endpoint: 'swarm (local engine, 1 node)' });
   });
 
   it('marathon: shows the app definition in the payload style of the reported version', async () => {

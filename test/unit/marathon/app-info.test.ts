@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { environmentFromApp, taskState, type MarathonApp, type MarathonTask } from '../../../src/core/marathon/app-info.js';
+import { environmentFromApp, taskBackendProblems, taskState, type MarathonApp, type MarathonTask } from '../../../src/core/marathon/app-info.js';
 
 const fixture = <T>(f: string): T => JSON.parse(readFileSync(new URL(`fixtures/${f}`, import.meta.url), 'utf8')) as T;
 
@@ -61,5 +61,22 @@ describe('environmentFromApp on real payloads', () => {
   it('describes a failing check with its cause', () => {
     const env = environmentFromApp({ id: '/a/b', instances: 1, healthChecks: [{}], tasks: [{ ...running, healthCheckResults: [{ alive: false, consecutiveFailures: 4, lastFailureCause: 'Got status 500' }] }] });
     expect(env.instances[0]).toMatchObject({ state: 'unhealthy', lastHealth: 'failing: Got status 500 (4 consecutive failures)' });
+  });
+});
+
+describe('taskBackendProblems: what may not reach an nginx file', () => {
+  const healthy = (over: Partial<MarathonTask>): MarathonApp => ({ id: '/a/b', healthChecks: [{}], tasks: [{ ...running, healthCheckResults: [{ alive: true }], ...over }] });
+  it.each<[string, Partial<MarathonTask>, string[]]>([
+    ['a plain agent', {}, []],
+    ['a host with nginx syntax', { host: 'a;b' }, ['task t1: host "a;b" contains ";", which must never reach an nginx file']],
+    ['a host closing a block', { host: '}' }, ['task t1: host "}" contains "}", which must never reach an nginx file']],
+    ['port 0', { ports: [0] }, ['task t1: port 0 is out of range 1-65535']],
+    ['port 70000', { ports: [70000] }, ['task t1: port 70000 is out of range 1-65535']],
+    ['no ports', { ports: [] }, ['task t1: no host port']],
+  ])('%s', (_name, over, want) => {
+    expect(taskBackendProblems(healthy(over))).toEqual(want);
+  });
+  it('only healthy tasks count (a starting one is not a backend yet)', () => {
+    expect(taskBackendProblems({ id: '/a/b', healthChecks: [{}], tasks: [{ ...running, host: 'a;b' }] })).toEqual([]);
   });
 });

@@ -50,8 +50,12 @@ describe('event stream payloads', () => {
     expect(events[0]).toMatchObject({ type: 'health_changed', appId: '/app-id', alive: true });
     expect(events[1]).toMatchObject({ type: 'health_changed' });
   });
-  it('ignores junk', () => {
-    expect(parseEventData('not json')).toEqual([]);
+  it('names junk as malformed (the adapter reports it and reads on); blank keepalives are nothing', () => {
+    expect(parseEventData('not json')).toEqual([{ type: 'malformed', why: 'not JSON: "not json"' }]);
+    expect(parseEventData('[1,2]')).toEqual([{ type: 'malformed', why: 'not a JSON object: "[1,2]"' }]);
+    expect(parseEventData(JSON.stringify({ eventType: 'deployment_success' }))).toEqual([{ type: 'malformed', why: 'deployment_success without a deployment id' }]);
+    expect(parseEventData(JSON.stringify({ eventType: 'status_update_event', appId: '/a' }))).toEqual([{ type: 'malformed', why: 'status_update_event without appId, taskId or taskStatus' }]);
     expect(parseEventData('')).toEqual([]);
+    expect(parseEventData('\r\n')).toEqual([]);
   });
 });

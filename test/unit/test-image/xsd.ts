@@ -1,4 +1,4 @@
-// Validates XML against the Jenkins JUnit schema (a copy of ../shared/junit/junit-10.xsd, MIT, from
+// Validates XML against the Jenkins JUnit schema (fixtures/test-image/junit-10.xsd, MIT, from
 // jenkinsci/xunit-plugin) with xmllint (libxml2-utils; scripts/services.sh installs it).
 import { execa } from 'execa';
 import { fileURLToPath } from 'node:url';

@@ -55,6 +55,8 @@ export class MarathonHttpError extends Error {
   }
 }
 
+/** Far above any answer for the apps of one prefix (a task is about 1 KiB), far below what hurts. */
+export const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
 const RETRY_STATUS = new Set([500, 502, 503, 504]);
 const RETRY_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'MARATHON_TIMEOUT']);
 const TLS_CODES = /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|ERR_TLS/;
@@ -127,9 +129,21 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
     });
   }
 
-  async function readBody(res: IncomingMessage): Promise<string> {
+  /** Refuses an answer larger than MAX_ANSWER_BYTES before holding it in memory (a hostile or broken peer). */
+  async function readBody(res: IncomingMessage, method: string, path: string): Promise<string> {
     const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of res) {
+      size += (c as Buffer).length;
+      if (size > MAX_ANSWER_BYTES) {
+        res.destroy();
+        throw new StepFailedError(`Marathon at ${baseUrl} answered ${method} ${path.split('?')[0]} with more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB; refused, nothing was read from it`, {
+          code: 'marathon.answer-too-large',
+          hint: 'check that deploy.marathon.url points at Marathon (not a proxy or another service), and what it holds under deploy.marathon.appPrefix',
+        });
+      }
+      chunks.push(c as Buffer);
+    }
     return Buffer.concat(chunks).toString('utf8');
   }
 
@@ -160,7 +174,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
         let failure: TransportError | MarathonHttpError;
         try {
           const res = await send(method, target, headersFor({ accept: 'application/json' }), payload, o.signal, false);
-          const raw = await readBody(res);
+          const raw = await readBody(res, method, path);
           const status = res.statusCode ?? 0;
           let body: unknown = raw;
           try {
@@ -180,6 +194,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
           failure = new MarathonHttpError(method, path, status, body, raw, attempt);
           if (!RETRY_STATUS.has(status)) throw failure;
         } catch (e) {
+          if (o.signal?.aborted) throw o.signal.reason;
           if (e instanceof MarathonHttpError && !RETRY_STATUS.has(e.status)) throw e;
           if (!(e instanceof TransportError) && !(e instanceof MarathonHttpError)) throw e;
           if (e instanceof TransportError && !RETRY_CODES.has(e.code)) throw unreachable(method, path, e, attempt);
@@ -210,7 +225,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
           continue;
         }
         if (status !== 200) {
-          const raw = await readBody(res).catch(() => '');
+          const raw = await readBody(res, 'GET', path).catch(() => '');
           let body: unknown = raw;
           try {
             body = JSON.parse(raw);

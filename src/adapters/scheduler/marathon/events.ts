@@ -24,6 +24,9 @@ export interface EventStreamOptions {
   attachWaitMs?: number;
 }
 
+/** Far above any event deployer reads (a light deployment plan is a few KiB). */
+const MAX_LINE = 1024 * 1024;
+
 export function eventsPath(): string {
   const q = new URLSearchParams();
   for (const t of WATCHED_EVENT_TYPES) q.append('event_type', t);
@@ -49,9 +52,19 @@ export async function openEventStream(client: MarathonClient, opts: EventStreamO
   });
   const decoder = new TextDecoder();
   res.setTimeout(opts.idleTimeoutMs ?? 60_000, () => res.destroy(new Error('event stream idle')));
+  // A line that never ends would grow the parser's buffer without bound: past MAX_LINE the stream
+  // is dropped (the caller polls instead).
+  let lineLength = 0;
   res.on('data', (chunk: Buffer) => {
     firstFrame();
-    parser.feed(decoder.decode(chunk, { stream: true }));
+    const text = decoder.decode(chunk, { stream: true });
+    const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
+    lineLength = lastBreak < 0 ? lineLength + text.length : text.length - lastBreak - 1;
+    if (lineLength > MAX_LINE) {
+      res.destroy(new Error(`event stream sent a line of more than ${MAX_LINE / 1024 / 1024} MiB without a line break`));
+      return;
+    }
+    parser.feed(text);
   });
   let dropped = false;
   const drop = (reason: string) => {

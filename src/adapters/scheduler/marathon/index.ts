@@ -1,10 +1,10 @@
 import type { DeploySpec } from '../../../core/deploy/spec.js';
 import { isHealthy } from '../../../core/deploy/environment.js';
-import { LockHeldError, StepFailedError } from '../../../core/errors.js';
+import { LockHeldError, PreconditionError, StepFailedError } from '../../../core/errors.js';
 import { LABELS } from '../../../core/image-ref.js';
 import { appPath, marathonAppId } from '../../../core/marathon/app-id.js';
 import { buildAppDefinition } from '../../../core/marathon/app-definition.js';
-import { environmentFromApp, type MarathonApp } from '../../../core/marathon/app-info.js';
+import { environmentFromApp, taskBackendProblems, type MarathonApp } from '../../../core/marathon/app-info.js';
 import { marathonAnswers } from '../../../core/marathon/payloads.js';
 import { describeDeployment, errorMessage, fieldErrors, lockingDeployments, type MarathonDeployment } from '../../../core/marathon/errors.js';
 import type { Clock } from '../../../ports/clock.js';
@@ -186,6 +186,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
       };
 
       let stream: EventStream | undefined;
+      let malformed = 0;
       try {
         // Attach before the PUT, so our deployment's events cannot slip past.
         stream = await openEventStream(client, {
@@ -196,6 +197,7 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
             else if (e.type === 'deployment_failed') settle(e.id, false, e.reason);
             else if (e.type === 'status_update_event' && e.appId === appId) progress?.(`task ${e.taskId}: ${e.taskStatus}${e.host ? ` on ${e.host}` : ''}`);
             else if (e.type === 'health_changed' && e.appId === appId) progress?.(`task ${e.instance}: ${e.alive === null ? 'health unknown' : e.alive ? 'healthy' : 'unhealthy'}`);
+            else if (e.type === 'malformed' && ++malformed <= 3) progress?.(`event stream: ignored a malformed event (${e.why})${malformed === 3 ? '; not reporting more' : ''}`);
           },
           onDrop(reason) {
             progress?.(`event stream dropped (${reason}); polling /v2/deployments every ${pollMs / 1000}s`);
@@ -208,7 +210,14 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
       }
 
       try {
-        deploymentId = await putApp(spec, appId, signal, progress);
+        try {
+          deploymentId = await putApp(spec, appId, signal, progress);
+        } catch (e) {
+          // Interrupted or cut off before the answer came: the PUT may have reached Marathon, so the
+          // caller must clean up. An answer (409, 422, …) created nothing.
+          if (signal.aborted || (e instanceof StepFailedError && e.code === 'marathon.unreachable')) onCreated?.();
+          throw e;
+        }
         onCreated?.();
         const putAt = clock.now().getTime();
         const seen = early.get(deploymentId);
@@ -236,7 +245,16 @@ export function marathonScheduler(opts: MarathonSchedulerOptions): SchedulerPort
               const app = await getApp(appId, signal);
               if (!app) throw new StepFailedError(`Marathon app ${appId} disappeared during its deployment (deleted by someone else?)`, { code: 'deploy.failed' });
               const env = environmentFromApp(app);
-              if (isHealthy(env)) return env;
+              if (isHealthy(env)) {
+                // Task hosts and ports go into nginx files: refuse what could not be written safely.
+                const problems = taskBackendProblems(app);
+                if (problems.length === 0) return env;
+                throw new PreconditionError(`Marathon reports tasks of ${appId} at addresses that cannot go into an nginx file`, {
+                  code: 'backend.invalid',
+                  details: problems,
+                  hint: 'check the Marathon agents\' host names and the app\'s port mappings; no nginx file was written',
+                });
+              }
               const report = `${env.healthy}/${env.wanted} healthy; deployment ended, waiting for every task's health results`;
               if (report !== lastReport) progress?.(report);
               lastReport = report;
