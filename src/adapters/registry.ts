@@ -8,8 +8,10 @@ import type { RemoteImage } from '../ports/images.js';
 import type { Log } from '../ports/log.js';
 import type { CredentialsLoader, RegistryCredentials } from './docker/registry-auth.js';
 
-// The registry's HTTP API (distribution v2), read-only (doctor's pushProbe starts an upload and cancels it): is it there, may we in, what is under a tag
-// (manifest digest, config digest = image id, labels, layer count). Basic auth, or the Bearer token
+// The registry's HTTP API (distribution v2): is it there, may we in, what is under a tag (manifest
+// digest, config digest = image id, labels, layer count); the few writes test records and
+// `gc --images` need (blob upload, manifest put, tag list, manifest delete); and doctor's pushProbe
+// (starts an upload and cancels it). Basic auth, or the Bearer token
 // handshake when the registry answers with one. Loopback registries speak plain http (as the engine
 // assumes for 127.0.0.0/8); everything else https. Connection failures and 5xx are retried with
 // backoff; 4xx never.
@@ -143,13 +145,14 @@ export function registryClient(opts: RegistryClientOptions) {
     return token;
   }
 
-  /** A request with the auth handshake; 401 after authenticating is a PreconditionError. */
-  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, accept: string | undefined, signal?: AbortSignal): Promise<Response> {
-    const url = `${base}${path}`;
-    const headers: Record<string, string> = accept ? { accept } : {};
+  /** One request with the auth handshake; 401 after authenticating is a PreconditionError. */
+  async function send(method: string, path: string, o: { accept?: string | undefined; headers?: Record<string, string>; body?: Uint8Array } = {}, signal?: AbortSignal): Promise<Response> {
+    const url = /^https?:/.test(path) ? path : `${base}${path}`;
+    const headers: Record<string, string> = { ...(o.accept ? { accept: o.accept } : {}), ...o.headers };
+    const init = (): RequestInit => ({ method, headers, ...(o.body ? { body: Buffer.from(o.body) } : {}) });
     const c = await credentials();
     if (scheme === 'basic' && c) headers.authorization = basic(c);
-    let res = await fetchRetrying(url, { method, headers }, signal);
+    let res = await fetchRetrying(url, init(), signal);
     if (res.status !== 401) return res;
     const challenge = res.headers.get('www-authenticate') ?? '';
     await res.body?.cancel();
@@ -161,7 +164,7 @@ export function registryClient(opts: RegistryClientOptions) {
       if (!c) throw authError(401, c, path);
       headers.authorization = basic(c);
     }
-    res = await fetchRetrying(url, { method, headers }, signal);
+    res = await fetchRetrying(url, init(), signal);
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw authError(res.status, c, path);
@@ -169,7 +172,32 @@ export function registryClient(opts: RegistryClientOptions) {
     return res;
   }
 
-  const get = (path: string, accept: string | undefined, signal?: AbortSignal) => send('GET', path, accept, signal);
+  const get = (path: string, accept: string | undefined, signal?: AbortSignal) => send('GET', path, { accept }, signal);
+
+  async function expectStatus(res: Response, ok: number[], what: string): Promise<Response> {
+    if (ok.includes(res.status)) return res;
+    const text = await res.text().catch(() => '');
+    if (res.status === 405 && /UNSUPPORTED/.test(text)) {
+      throw new PreconditionError(`registry ${host} does not allow ${what}`, {
+        hint: 'deleting needs storage.delete.enabled: true in the registry\'s config.yml',
+        code: 'registry.unsupported',
+      });
+    }
+    throw new StepFailedError(`registry ${host}: ${what} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { code: 'registry.failed' });
+  }
+
+  /** Uploads a blob unless the repository has it already (monolithic: POST a session, PUT the bytes). */
+  async function putBlob(path: string, digest: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
+    const head = await send('HEAD', `/v2/${path}/blobs/${digest}`, {}, signal);
+    await head.body?.cancel();
+    if (head.ok) return;
+    const session = await expectStatus(await send('POST', `/v2/${path}/blobs/uploads/`, {}, signal), [202], `starting an upload to ${path}`);
+    await session.body?.cancel();
+    const location = new URL(session.headers.get('location') ?? '', base);
+    location.searchParams.set('digest', digest);
+    const done = await expectStatus(await send('PUT', location.href, { headers: { 'content-type': 'application/octet-stream' }, body: bytes }, signal), [201], `uploading ${digest} to ${path}`);
+    await done.body?.cancel();
+  }
 
   async function json<T>(res: Response, what: string, signal?: AbortSignal): Promise<T> {
     if (!res.ok) {
@@ -186,6 +214,46 @@ export function registryClient(opts: RegistryClientOptions) {
   return {
     host,
     baseUrl: base,
+    putBlob: (repo: string, digest: string, bytes: Uint8Array, signal?: AbortSignal) => putBlob(parseRef(repo).path, digest, bytes, signal),
+
+    /** Blob bytes; undefined when the repository does not have it. */
+    async blob(repo: string, digest: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
+      const res = await get(`/v2/${parseRef(repo).path}/blobs/${digest}`, undefined, signal);
+      if (res.status === 404) return void (await res.body?.cancel());
+      await expectStatus(res, [200], `blob ${digest} of ${repo}`);
+      return new Uint8Array(await res.arrayBuffer());
+    },
+
+    /** The manifest under a tag or digest as stored, with its digest; undefined when absent. */
+    async manifest(ref: string, signal?: AbortSignal): Promise<{ digest: string; mediaType: string; body: Uint8Array } | undefined> {
+      const { path, tag } = parseRef(ref);
+      const res = await get(`/v2/${path}/manifests/${tag}`, MANIFEST_TYPES, signal);
+      if (res.status === 404) return void (await res.body?.cancel());
+      await expectStatus(res, [200], `manifest ${ref}`);
+      return { digest: res.headers.get('docker-content-digest') ?? '', mediaType: res.headers.get('content-type') ?? '', body: new Uint8Array(await res.arrayBuffer()) };
+    },
+
+    async putManifest(ref: string, mediaType: string, body: Uint8Array, signal?: AbortSignal): Promise<string> {
+      const { path, tag } = parseRef(ref);
+      const res = await expectStatus(await send('PUT', `/v2/${path}/manifests/${tag}`, { headers: { 'content-type': mediaType }, body }, signal), [201], `putting the manifest ${ref}`);
+      await res.body?.cancel();
+      return res.headers.get('docker-content-digest') ?? '';
+    },
+
+    /** Every tag of a repository (none when the registry does not know it). */
+    async tags(repo: string, signal?: AbortSignal): Promise<string[]> {
+      const res = await get(`/v2/${parseRef(repo).path}/tags/list`, undefined, signal);
+      if (res.status === 404) return (await res.body?.cancel(), []);
+      return (await json<{ tags?: string[] | null }>(res, `tags of ${repo}`)).tags ?? [];
+    },
+
+    /** Deletes a manifest by digest, and with it every tag naming it; blobs stay until the registry's own GC. */
+    async deleteManifest(repo: string, digest: string, signal?: AbortSignal): Promise<void> {
+      const res = await send('DELETE', `/v2/${parseRef(repo).path}/manifests/${digest}`, {}, signal);
+      if (res.status === 404) return void (await res.body?.cancel());
+      await (await expectStatus(res, [202], `deleting ${repo}@${digest}`)).body?.cancel();
+    },
+
     async ping(signal?: AbortSignal): Promise<void> {
       const res = await get('/v2/', undefined, signal);
       await res.body?.cancel();
@@ -198,7 +266,7 @@ export function registryClient(opts: RegistryClientOptions) {
      * nothing; an upload it never saw completed is not a blob). For `deployer doctor`.
      */
     async pushProbe(repository: string, signal?: AbortSignal): Promise<void> {
-      const res = await send('POST', `/v2/${repository}/blobs/uploads/`, undefined, signal);
+      const res = await send('POST', `/v2/${repository}/blobs/uploads/`, {}, signal);
       await res.body?.cancel();
       if (res.status !== 202) {
         throw new PreconditionError(`registry ${host}: may not push to ${repository} (starting an upload answered HTTP ${res.status})`, {
@@ -209,7 +277,7 @@ export function registryClient(opts: RegistryClientOptions) {
       const location = res.headers.get('location');
       if (!location) return;
       const upload = new URL(location, base);
-      const cancel = await send('DELETE', `${upload.pathname}${upload.search}`, undefined, signal);
+      const cancel = await send('DELETE', `${upload.pathname}${upload.search}`, {}, signal);
       await cancel.body?.cancel();
       if (!cancel.ok && cancel.status !== 404) {
         throw new StepFailedError(`registry ${host}: cancelling the probe upload answered HTTP ${cancel.status}`, {
@@ -235,8 +303,8 @@ export function registryClient(opts: RegistryClientOptions) {
     },
 
     async image(ref: string, signal?: AbortSignal): Promise<RemoteImage | undefined> {
-      const { path, tag } = parseRef(ref);
-      let res = await get(`/v2/${path}/manifests/${encodeURIComponent(tag)}`, MANIFEST_TYPES, signal);
+      const { path, tag, digest: pinned } = parseRef(ref);
+      let res = await get(`/v2/${path}/manifests/${pinned ?? encodeURIComponent(tag)}`, MANIFEST_TYPES, signal);
       if (res.status === 404) {
         await res.body?.cancel();
         return undefined;

@@ -8,6 +8,7 @@ import { registerInitCommands } from './commands/init.js';
 import { registerServeCommands } from './commands/serve.js';
 import { registerSwitchCommands } from './commands/switch.js';
 import { registerTestImage } from './commands/test-image.js';
+import { DEPLOYER_VERSION } from '../core/version.js';
 
 export type Runner = (action: CommandAction) => (...a: unknown[]) => Promise<void>;
 
@@ -23,7 +24,7 @@ Exit codes:
 export function buildProgram(run: Runner): Command {
   const program = new Command('deployer')
     .description('Blue-green deployments: delta image builds, tests in the production image, health-gated environments, zero-downtime nginx switches.')
-    .version('0.1.0')
+    .version(DEPLOYER_VERSION)
     .addOption(new Option('-c, --config <file>', 'config file').default('deployer.yaml'))
     .option('--plan', 'print exactly what would be done and change nothing', false)
     .option('--json', 'machine-readable output on stdout', false)

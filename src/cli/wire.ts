@@ -6,6 +6,9 @@ import { nodeHttp } from '../adapters/http.js';
 import { localHooks } from '../adapters/hooks.js';
 import { lazyPort } from '../adapters/lazy.js';
 import { fileRecordStore } from '../adapters/records-file.js';
+import { registryRecordStore } from '../adapters/records-registry.js';
+import { registryImages } from '../adapters/registry-images.js';
+import type { RegistryClient } from '../adapters/registry.js';
 import { lbHosts } from '../adapters/lb/hosts.js';
 import { localLbHost } from '../adapters/lb/local.js';
 import { switchState } from '../adapters/state/index.js';
@@ -52,12 +55,18 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
     env: process.env,
     log: out,
   }), {});
+  const host = loaded.config.registry?.host;
+  const cache = fileRecordStore(configPath(loaded, loaded.config.state.dir));
+  let registryApi: Promise<RegistryClient> | undefined;
+  const registryClientFor = (h: string) => (registryApi ??= Promise.all([import('../adapters/registry.js'), import('../adapters/docker/registry-auth.js')])
+    .then(([{ registryClient }, { loadRegistryCredentials }]) => registryClient({ host: h, credentials: () => loadRegistryCredentials(h, process.env), log: out })));
+  const records = host ? registryRecordStore(() => registryClientFor(host), cache, { host, log: out }) : cache;
   return {
     git: gitAt(configPath(loaded, loaded.config.build.context), { signal }),
     docker,
     clock: systemClock,
     log: out,
-    records: fileRecordStore(configPath(loaded, loaded.config.state.dir)),
+    records,
     http: nodeHttp,
     files: localFiles,
     scheduler: schedulerFor({
@@ -71,6 +80,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
       env: process.env,
     }),
     images,
+    registry: registryImages(host, () => registryClientFor(host!)),
     containerSsh,
     lb,
     hooks: localHooks({ cwd: loaded.dir, env: process.env }),

@@ -10,6 +10,8 @@ export const LABELS = {
   baseRevision: 'deployer.base-revision',
   changeClass: 'deployer.change-class',
   dirty: 'deployer.dirty',
+  /** On an environment: the manifest digest its image is pinned to (`sha256:…`). */
+  digest: 'deployer.image-digest',
 } as const;
 
 export type ImageKind = 'full' | 'delta';
@@ -30,4 +32,36 @@ export function shortSha(sha: string): string {
 
 export function isFullSha(s: string): boolean {
   return /^[0-9a-f]{40}$/.test(s);
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+export function isDigest(s: string): boolean {
+  return DIGEST.test(s);
+}
+
+/**
+ * `<repo>@sha256:…`: the one image reference every scheduler is handed once a registry is
+ * configured. A tag can be pushed again; a digest names the same bytes for ever.
+ */
+export function pinnedRef(repo: string, digest: string): string {
+  return `${repo}@${digest}`;
+}
+
+/** The digest of a pinned ref; undefined for a ref by tag. */
+export function digestOf(ref: string): string | undefined {
+  const d = ref.slice(ref.indexOf('@') + 1);
+  return ref.includes('@') && DIGEST.test(d) ? d : undefined;
+}
+
+/** The repository of a ref: without its digest, or its tag (a `:` after the last `/`). */
+export function repositoryOf(ref: string): string {
+  const bare = ref.includes('@') ? ref.slice(0, ref.indexOf('@')) : ref;
+  const colon = bare.lastIndexOf(':');
+  return colon > bare.lastIndexOf('/') ? bare.slice(0, colon) : bare;
+}
+
+/** `sha256:abc…` → `abc…` shortened for people. */
+export function shortDigest(digest: string): string {
+  return digest.replace(/^sha256:/, '').slice(0, 12);
 }

@@ -1,6 +1,7 @@
 import { renderDifference, type VerifyResult } from '../core/build/fs-diff.js';
 import { shortId } from '../core/build/refs.js';
 import type { Plan } from '../core/plan.js';
+import { humanBytes } from '../core/bytes.js';
 import type { PushResult } from '../ports/images.js';
 
 // What full-build, delta-build and verify print once their steps ran (stdout; --json for machines).
@@ -11,11 +12,7 @@ export interface Report {
   exitCode?: number;
 }
 
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
+const human = humanBytes;
 
 function pushed(vars: Map<string, unknown>): Record<string, PushResult> {
   const out: Record<string, PushResult> = {};

@@ -3,7 +3,11 @@ import { isHealthy, type EnvironmentInfo, type SchedulerName } from '../core/dep
 import { deploySpec, environmentArtefacts, environmentId, requireDeployConfig, type DeploySpec } from '../core/deploy/spec.js';
 import { PreconditionError } from '../core/errors.js';
 import { previewUrl } from '../core/nginx/preview.js';
-import { shortSha } from '../core/image-ref.js';
+import { imageRef, LABELS, pinnedRef, repositoryOf, shortSha } from '../core/image-ref.js';
+import { choosePin, type Pin, type RegistryImageFacts } from '../core/deploy/pin.js';
+import { isPassing } from '../core/records/attestation.js';
+import type { ImagesPort } from '../ports/images.js';
+import type { TestRecordStore } from '../ports/records.js';
 import { appPath } from '../core/marathon/app-id.js';
 import { buildAppDefinition } from '../core/marathon/app-definition.js';
 import { payloadStyle } from '../core/marathon/version.js';
@@ -29,6 +33,10 @@ export interface DeployFacts {
   environments: string[];
   /** docker scheduler: whether the image is on the engine (containers are created from local images). */
   imagePresent?: boolean;
+  /** With a registry: the tag's digest and the tested digests; the plan pins one of them. */
+  registryImage?: RegistryImageFacts;
+  /** docker scheduler with a registry: digests whose pinned ref is on the engine. */
+  presentDigests?: string[];
   /** Revisions with an entry in every host's preview file; absent when previews are not configured (or not read). */
   previewed?: string[];
 }
@@ -39,21 +47,48 @@ export interface DeployOptions {
   who?: string;
 }
 
-export async function gatherDeployFacts(
-  ports: { git: Pick<GitPort, 'resolve'>; scheduler: Pick<SchedulerPort, 'name' | 'about' | 'list'>; docker: Pick<DockerPort, 'imageInfo'>; lb?: Pick<LbHosts, 'get'> },
-  config: Config,
-  rev: string,
-): Promise<DeployFacts> {
+export interface DeployReadPorts {
+  git: Pick<GitPort, 'resolve'>;
+  scheduler: Pick<SchedulerPort, 'name' | 'about' | 'list'>;
+  docker: Pick<DockerPort, 'imageInfo'>;
+  lb?: Pick<LbHosts, 'get'>;
+  /** Without these (or without a registry) environments run the local tag, as before records moved to the registry. */
+  images?: Pick<ImagesPort, 'registry' | 'remote'>;
+  records?: Pick<TestRecordStore, 'forDigest' | 'forRevision'>;
+}
+
+/** What the registry says about the revision's delta image: the digest its tag names and what passed. */
+async function gatherRegistryImage(ports: Required<Pick<DeployReadPorts, 'images' | 'records'>>, tag: string, revision: string): Promise<RegistryImageFacts> {
+  const repo = repositoryOf(tag);
+  const remote = await ports.images.remote(tag);
+  const forTag = remote ? await ports.records.forDigest(repo, remote.digest) : undefined;
+  // Only when the tag's bytes are untested: looking through every record is the slow path.
+  const tested = forTag && isPassing(forTag) ? [forTag] : (await ports.records.forRevision(repo, revision)).filter((r) => isPassing(r) && r.digest);
+  return { tag, tagDigest: remote?.digest, tested };
+}
+
+export async function gatherDeployFacts(ports: DeployReadPorts, config: Config, rev: string): Promise<DeployFacts> {
   requireDeployConfig(config);
   const revision = await ports.git.resolve(rev);
-  const spec = deploySpec(config, revision);
-  const [about, envs, image, previewed] = await Promise.all([
+  const docker = ports.scheduler.name === 'docker';
+  const pinning = ports.images?.registry !== undefined && ports.records !== undefined;
+  const [about, envs, registryImage, previewed] = await Promise.all([
     ports.scheduler.about(),
     ports.scheduler.list(config.app),
-    ports.scheduler.name === 'docker' ? ports.docker.imageInfo(spec.image) : Promise.resolve(undefined),
+    pinning ? gatherRegistryImage({ images: ports.images!, records: ports.records! }, imageRef(config, 'delta', revision), revision) : Promise.resolve(undefined),
     ports.lb ? readPreviewed(ports.lb, config) : Promise.resolve(undefined),
   ]);
   const existing = envs.find((e) => e.revision === revision);
+  let imagePresent: boolean | undefined;
+  let presentDigests: string[] | undefined;
+  if (docker && registryImage) {
+    const repo = repositoryOf(registryImage.tag);
+    const digests = [...new Set([registryImage.tagDigest, ...registryImage.tested.map((r) => r.digest)].filter((d): d is string => d !== undefined))];
+    const present = await Promise.all(digests.map(async (d) => ((await ports.docker.imageInfo(pinnedRef(repo, d))) ? d : undefined)));
+    presentDigests = present.filter((d): d is string => d !== undefined);
+  } else if (docker) {
+    imagePresent = (await ports.docker.imageInfo(deploySpec(config, revision).image)) !== undefined;
+  }
   return {
     revision,
     scheduler: ports.scheduler.name,
@@ -61,7 +96,9 @@ export async function gatherDeployFacts(
     ...(about.version ? { marathonVersion: about.version } : {}),
     ...(existing ? { existing } : {}),
     environments: envs.map((e) => e.revision),
-    ...(ports.scheduler.name === 'docker' ? { imagePresent: image !== undefined } : {}),
+    ...(imagePresent !== undefined ? { imagePresent } : {}),
+    ...(registryImage ? { registryImage } : {}),
+    ...(presentDigests ? { presentDigests } : {}),
     ...(previewed ? { previewed } : {}),
   };
 }
@@ -99,7 +136,8 @@ function specDetail(config: Config, spec: DeploySpec, facts: DeployFacts): strin
 export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptions): Plan {
   const deploy = requireDeployConfig(config);
   const sha12 = shortSha(facts.revision);
-  const spec = deploySpec(config, facts.revision);
+  const pin: Pin | undefined = facts.registryImage && !facts.existing ? choosePin(facts.revision, facts.registryImage) : undefined;
+  const spec = deploySpec(config, facts.revision, pin);
   const environment = environmentId(config, facts.revision);
   const subject = `deploy ${sha12}  (${facts.scheduler}, ${deploy.instances} instance${deploy.instances === 1 ? '' : 's'})`;
   const factsJson = {
@@ -110,6 +148,10 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     environment,
     existing: facts.existing ? { id: facts.existing.id, healthy: facts.existing.healthy, wanted: facts.existing.wanted } : null,
     previewUrl: config.preview ? previewUrl(config.preview, facts.revision) : null,
+    image: spec.image,
+    digest: pin?.digest ?? null,
+    tagDigest: facts.registryImage?.tagDigest ?? null,
+    tested: pin?.tested ? { digest: pin.tested.digest, passedAt: pin.tested.passedAt, by: pin.tested.by } : null,
   };
 
   if (facts.existing) {
@@ -141,6 +183,13 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
       hint: `build it first: \`deployer delta-build ${facts.revision}\``,
     });
   }
+  if (pin && facts.presentDigests && !facts.presentDigests.includes(pin.digest)) {
+    // The docker scheduler creates containers from the engine's images and never pulls.
+    throw new PreconditionError(`image ${spec.image} is not on the Docker engine${pin.note ? ` (${pin.note})` : ''}`, {
+      code: 'deploy.image-missing',
+      hint: `pull the tested bytes first: \`docker pull ${spec.image}\``,
+    });
+  }
 
   const step: SchedulerDeployStep = {
     id: 'deploy',
@@ -153,11 +202,13 @@ export function planDeploy(config: Config, facts: DeployFacts, opts: DeployOptio
     spec,
     keepFailed: opts.keepFailed,
   };
-  const notes = {
+  const notes: string[] = {
     docker: [],
     marathon: [`Marathon agents pull ${spec.image} themselves: it must be in the registry`],
     swarm: [`every swarm node that runs a task needs ${spec.image}: beyond one node it must be in the registry`],
   }[facts.scheduler];
+  if (pin?.note) notes.unshift(pin.note);
+  if (pin) notes.push(`the environment runs ${spec.image} (pinned by digest; labelled ${LABELS.digest})`);
   const steps = [step, ...planPreview(config, { add: [facts.revision] }, opts.who ?? 'deployer')];
   const hooked = withDeployHooks(config, steps, { app: config.app, revision: facts.revision, previous: null, who: opts.who ?? 'deployer', ...imageDigest(spec.image) });
   return makePlan('deploy', subject, factsJson, hooked, notes);

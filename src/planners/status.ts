@@ -1,5 +1,5 @@
 import type { Config } from '../core/config/schema.js';
-import { shortSha } from '../core/image-ref.js';
+import { digestOf, shortDigest, shortSha } from '../core/image-ref.js';
 import { previewUrl } from '../core/nginx/preview.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import { liveFromHistory, rollbackTarget } from '../core/switch/history.js';
@@ -12,6 +12,8 @@ import type { LockState, SwitchLockPort } from '../ports/lock.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
 import { readPreviewed } from './environment-preview.js';
 import { gatherHostFiles, type HostFileFacts } from './switch.js';
+import { gatherTested, type TestedFacts, type TestedReadPorts } from './tested.js';
+import { isPassing } from '../core/records/attestation.js';
 
 // `deployer status`: what is live (per the load balancers), every environment, the rollback target,
 // drift, and the lock. Read-only: the plan has no steps.
@@ -25,25 +27,56 @@ export interface StatusFacts {
   now: Date;
   /** Revisions with an entry in every preview file; absent when previews are not configured. */
   previewed?: string[];
+  /** Per environment revision: its test record lookup, or why it could not be made (registry down). */
+  tested?: Record<string, TestedFacts | { error: string }>;
+}
+
+/** Whether each environment's image passed, by digest when it is pinned (tested.ts). */
+async function gatherTestedAll(ports: TestedReadPorts, environments: readonly EnvironmentInfo[]): Promise<Record<string, TestedFacts | { error: string }>> {
+  const out: Record<string, TestedFacts | { error: string }> = {};
+  await Promise.all(environments.map(async (e) => {
+    out[e.revision] = await gatherTested(ports, e, { explain: false }).catch((err: Error) => ({ error: err.message }));
+  }));
+  return out;
 }
 
 export async function gatherStatusFacts(
-  ports: { scheduler: Pick<SchedulerPort, 'list'>; lb: Pick<LbHosts, 'get'>; history: Pick<HistoryPort, 'read'>; lock: Pick<SwitchLockPort, 'inspect' | 'location'>; clock: { now(): Date } },
+  ports: { scheduler: Pick<SchedulerPort, 'list'>; lb: Pick<LbHosts, 'get'>; history: Pick<HistoryPort, 'read'>; lock: Pick<SwitchLockPort, 'inspect' | 'location'>; clock: { now(): Date } } & Partial<TestedReadPorts>,
   config: Config,
 ): Promise<StatusFacts> {
   const sw = config.switch;
+  const environments = await ports.scheduler.list(config.app);
+  const testedPorts = ports.docker && ports.records ? { docker: ports.docker, records: ports.records } : undefined;
+  const tested = testedPorts ? gatherTestedAll(testedPorts, environments) : Promise.resolve(undefined);
   if (!sw) {
     // Environments only: without a switch section nothing is live through deployer.
-    return { environments: await ports.scheduler.list(config.app), hosts: [], history: [], lock: undefined, lockLocation: '', now: ports.clock.now() };
+    const t = await tested;
+    return { environments, hosts: [], history: [], lock: undefined, lockLocation: '', now: ports.clock.now(), ...(t ? { tested: t } : {}) };
   }
-  const [environments, hosts, history, lock, previewed] = await Promise.all([
-    ports.scheduler.list(config.app),
+  const [hosts, history, lock, previewed, t] = await Promise.all([
     gatherHostFiles(ports.lb, resolveSwitchHosts(sw), 'file'),
     ports.history.read(),
     ports.lock.inspect(),
     readPreviewed(ports.lb, config),
+    tested,
   ]);
-  return { environments, hosts, history, lock, lockLocation: ports.lock.location, now: ports.clock.now(), ...(previewed ? { previewed } : {}) };
+  return { environments, hosts, history, lock, lockLocation: ports.lock.location, now: ports.clock.now(), ...(previewed ? { previewed } : {}), ...(t ? { tested: t } : {}) };
+}
+
+export interface EnvironmentTested {
+  /** A passing record: when and by whom. */
+  passedAt: string | null;
+  by: string | null;
+  passed: boolean;
+  /** The lookup failed (e.g. the registry is unreachable): unknown, not untested. */
+  error: string | null;
+}
+
+function testedStatus(t: TestedFacts | { error: string } | undefined): EnvironmentTested | null {
+  if (!t) return null;
+  if ('error' in t) return { passed: false, passedAt: null, by: null, error: t.error };
+  const passed = isPassing(t.record);
+  return { passed, passedAt: passed ? t.record!.passedAt : null, by: passed ? t.record!.by : null, error: null };
 }
 
 export interface EnvironmentStatus {
@@ -61,6 +94,10 @@ export interface EnvironmentStatus {
   ageSeconds: number | null;
   live: boolean;
   rollbackTarget: boolean;
+  /** The manifest digest the environment is pinned to; null when it runs a tag. */
+  digest: string | null;
+  /** Whether its image passed test-image (null: not looked up). */
+  tested: EnvironmentTested | null;
 }
 
 export interface Status {
@@ -96,6 +133,8 @@ export function computeStatus(config: Config, facts: StatusFacts): Status {
       ageSeconds: e.createdAt ? Math.max(0, Math.round((facts.now.getTime() - e.createdAt.getTime()) / 1000)) : null,
       live: e.revision === live,
       rollbackTarget: e.revision === back,
+      digest: digestOf(e.image) ?? null,
+      tested: testedStatus(facts.tested?.[e.revision]),
     }));
   return {
     live,
@@ -127,6 +166,12 @@ export function age(s: number | null): string {
   return `${Math.round(s / 86400)}d`;
 }
 
+export function describeTested(t: EnvironmentTested | null): string {
+  if (!t) return '';
+  if (t.error) return `tested: unknown (${t.error})`;
+  return t.passed ? `tested: passed ${t.passedAt} by ${t.by}` : 'tested: no passing test-image record';
+}
+
 export function renderStatus(s: Status): string {
   const lines: string[] = [];
   lines.push(`live:            ${s.live ? shortSha(s.live) : s.drift.length ? 'unknown (drift, see below)' : 'nothing yet'}${!s.live && s.historyLive ? `  (history: ${shortSha(s.historyLive)})` : ''}`);
@@ -136,6 +181,7 @@ export function renderStatus(s: Status): string {
   for (const e of s.environments) {
     const tags = [e.live ? 'live' : '', e.rollbackTarget ? 'rollback target' : ''].filter(Boolean).join(', ');
     lines.push(`  ${e.live ? '*' : ' '} ${e.sha12}  ${e.healthy}/${e.instances} healthy  age ${age(e.ageSeconds).padEnd(4)}  ${e.previewUrl ?? (e.previewEntry === false ? `no preview entry (\`deployer deploy ${e.sha12}\` writes it)` : '')}${tags ? `  (${tags})` : ''}`);
+    if (e.digest || e.tested) lines.push(`      ${e.digest ? `digest ${shortDigest(e.digest)}  ` : ''}${describeTested(e.tested)}`);
   }
   lines.push('hosts:');
   for (const h of s.hosts) lines.push(`  ${h.host}:${h.file}  ${h.exists ? (h.revision ? shortSha(h.revision) : 'unknown revision') : 'no file'}${h.exists && !h.matchesEnvironment ? '  (matches no environment)' : ''}`);

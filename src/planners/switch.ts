@@ -21,6 +21,7 @@ import type { TestRecord, TestRecordStore } from '../ports/records.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
 import type { GitPort } from '../ports/git.js';
 import { gatherConfFacts } from './nginx-includes.js';
+import { gatherTested } from './tested.js';
 
 // switch and rollback: gather facts through read-only ports, then decide everything in planSwitch
 // (pure). The plan names, per host, the exact file diff, the test and reload commands, the
@@ -89,6 +90,9 @@ export interface SwitchFacts {
   environments: EnvironmentInfo[];
   imageId: string | undefined;
   record: TestRecord | undefined;
+  /** The environment's manifest digest, and (when it is untested) the digests that passed for the target. */
+  digest?: string | undefined;
+  testedDigests?: string[];
   hosts: HostFileFacts[];
   history: HistoryEntry[];
   who: string;
@@ -97,7 +101,7 @@ export interface SwitchFacts {
 export interface SwitchReadPorts {
   scheduler: Pick<SchedulerPort, 'list'>;
   docker: Pick<DockerPort, 'imageInfo'>;
-  records: Pick<TestRecordStore, 'get'>;
+  records: Pick<TestRecordStore, 'get' | 'forDigest' | 'forRevision'>;
   history: Pick<HistoryPort, 'read'>;
   lb: Pick<LbHosts, 'get'>;
   git: Pick<GitPort, 'resolve'>;
@@ -147,9 +151,8 @@ export async function gatherSwitchFacts(
     target = back;
   }
   const environment = environments.find((e) => e.revision === target);
-  const imageId = environment ? (await ports.docker.imageInfo(environment.image))?.id : undefined;
-  const record = imageId ? await ports.records.get(imageId) : undefined;
-  return { action: req.action, target, environment, environments, imageId, record, hosts, history, who: req.who };
+  const t = environment ? await gatherTested(ports, environment, { explain: true }) : { testedDigests: [] };
+  return { action: req.action, target, environment, environments, imageId: t.imageId, record: t.record, digest: t.digest, testedDigests: t.testedDigests, hosts, history, who: req.who };
 }
 
 function lives(config: Config, hosts: readonly HostFileFacts[], environments: readonly EnvironmentInfo[]): HostLive[] {
@@ -187,7 +190,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   const sha12 = shortSha(target);
   const env = checkEnvironment(facts.environment, target, action);
   const notes: string[] = [];
-  const testedNote = checkTested({ revision: target, image: env.image, imageId: facts.imageId, record: facts.record, ...opts });
+  const testedNote = checkTested({ revision: target, image: env.image, imageId: facts.imageId, record: facts.record, digest: facts.digest, testedDigests: facts.testedDigests ?? [], ...opts });
   if (testedNote) notes.push(testedNote);
   const hostLives = lives(config, facts.hosts, facts.environments);
   const driftNote = checkDrift(disagreement(hostLives), opts);
@@ -248,7 +251,8 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     revision: target,
     live,
     environment: { id: env.id, image: env.image, healthy: env.healthy, wanted: env.wanted, backends: env.backends },
-    tested: facts.record ? { imageId: facts.imageId, passedAt: facts.record.passedAt } : null,
+    digest: facts.digest ?? null,
+    tested: facts.record ? { imageId: facts.imageId, digest: facts.record.digest ?? null, passedAt: facts.record.passedAt, by: facts.record.by } : null,
     hosts: facts.hosts.map((h) => ({ host: h.host.name, file: h.path, changes: changes.some((c) => c.host === h.host.name) })),
     planHash: hash,
     ...(forcedReason ? { forcedReason } : {}),

@@ -1,6 +1,6 @@
 import type { Config, TestConfig } from '../core/config/schema.js';
 import { ConfigError, PreconditionError } from '../core/errors.js';
-import { imageRef, isFullSha, shortSha } from '../core/image-ref.js';
+import { imageRef, isFullSha, pinnedRef, repositoryOf, shortDigest, shortSha } from '../core/image-ref.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import type { Step } from '../core/steps/index.js';
 import type { ServiceSpec, TestStep } from '../core/steps/test.js';
@@ -22,9 +22,13 @@ export interface TestImageFacts {
 }
 
 export interface FoundImage {
+  /** What the run tests: `repo@sha256:…` when the image is in the registry, else the local tag. */
   ref: string;
   id: string;
   exposedTcpPorts: number[];
+  /** In the registry: the manifest digest the tag named when planning, and the tag itself. */
+  digest?: string;
+  tag?: string;
 }
 
 export interface TestImageOptions {
@@ -53,6 +57,11 @@ function tcpPorts(exposed: Record<string, object> | null | undefined): number[] 
     .map((k) => Number(k.split('/')[0]));
 }
 
+/**
+ * With a registry, the image tested is the digest its tag names in the registry now (pinned: a push
+ * of the tag during the run cannot change what is tested), taken from the engine when it has those
+ * bytes, else pulled. Without one, or for an image never pushed, the local tag as before.
+ */
 export async function gatherTestImageFacts(
   ports: { git: Pick<GitPort, 'resolve'>; docker: Pick<DockerPort, 'imageInfo'>; images: Pick<ImagesPort, 'registry' | 'remote'> },
   config: Pick<Config, 'registry' | 'images'>,
@@ -61,17 +70,21 @@ export async function gatherTestImageFacts(
 ): Promise<TestImageFacts> {
   const revision = await resolveRevision(ports.git, rev);
   const refs = { delta: imageRef(config, 'delta', revision), full: imageRef(config, 'full', revision) };
+  const registry = ports.images.registry;
+  if (registry) {
+    for (const tag of [refs.delta, refs.full]) {
+      const remote = await ports.images.remote(tag, signal);
+      if (!remote) continue;
+      const found = { ref: pinnedRef(repositoryOf(tag), remote.digest), id: remote.id, exposedTcpPorts: tcpPorts(remote.config.ExposedPorts), digest: remote.digest, tag };
+      const info = await ports.docker.imageInfo(found.ref);
+      return info?.id === remote.id ? { revision, refs, registry, local: found } : { revision, refs, registry, remote: found };
+    }
+  }
   for (const ref of [refs.delta, refs.full]) {
     const info = await ports.docker.imageInfo(ref);
-    if (info) return { revision, refs, local: { ref, id: info.id, exposedTcpPorts: tcpPorts(info.config.ExposedPorts) } };
+    if (info) return { revision, refs, local: { ref, id: info.id, exposedTcpPorts: tcpPorts(info.config.ExposedPorts) }, ...(registry ? { registry } : {}) };
   }
-  const registry = ports.images.registry;
-  if (!registry) return { revision, refs };
-  for (const ref of [refs.delta, refs.full]) {
-    const remote = await ports.images.remote(ref, signal);
-    if (remote) return { revision, refs, registry, remote: { ref, id: remote.id, exposedTcpPorts: tcpPorts(remote.config.ExposedPorts) } };
-  }
-  return { revision, refs, registry };
+  return { revision, refs, ...(registry ? { registry } : {}) };
 }
 
 function smokePort(config: Config, facts: TestImageFacts, configFile: string): number {
@@ -179,9 +192,11 @@ export function planTestImage(config: Config, test: TestConfig, facts: TestImage
   steps.push({
     id: 'write-report',
     kind: 'test.write-report',
-    title: `write JUnit report ${opts.junitDisplay}; on a pass, record ${image} as tested in ${opts.recordsDir}`,
+    title: `write JUnit report ${opts.junitDisplay}; on a pass, record ${found.digest ? `digest ${shortDigest(found.digest)}` : image} as tested in ${opts.recordsDir}`,
     run,
     by: opts.by,
+    suite: suite.display,
+    ...(found.digest ? { digest: found.digest, repository: repositoryOf(image) } : {}),
   });
 
   return makePlan(
@@ -191,6 +206,8 @@ export function planTestImage(config: Config, test: TestConfig, facts: TestImage
       revision,
       image,
       imageId: found.id,
+      digest: found.digest ?? null,
+      tag: found.tag ?? null,
       pull: !facts.local,
       runId: opts.runId,
       via,

@@ -53,6 +53,18 @@ export interface ImageInfo {
   config: ImageConfig;
 }
 
+/** An image on the engine as `gc --images` sees it. */
+export interface LocalImage {
+  id: string;
+  /** Its `repo:tag` and `repo@sha256:…` names inside the repositories asked for. */
+  refs: string[];
+  size: number;
+  created: Date;
+  labels: Record<string, string>;
+  /** Some container (running or stopped) was created from it. */
+  inUse: boolean;
+}
+
 export interface ExecOptions {
   env?: Record<string, string>;
   workingDir?: string;
@@ -74,6 +86,8 @@ export interface DockerPort {
   tagImage(source: string, target: string): Promise<void>;
   /** Removes a tag or image; a missing one is not an error. */
   removeImage(ref: string): Promise<void>;
+  /** Images with a tag or digest in one of these repositories (`host/team/app`). */
+  listImages(repositories: readonly string[]): Promise<LocalImage[]>;
 
   createContainer(spec: ContainerSpec): Promise<string>;
   startContainer(id: string): Promise<void>;

@@ -12,6 +12,7 @@ import type { LbHosts } from './lb-hosts.js';
 import type { SwitchLockPort } from './lock.js';
 import type { TestRecordStore } from './records.js';
 import type { SchedulerPort } from './scheduler.js';
+import type { RegistryPort } from './registry.js';
 
 // Everything a planner or step handler may touch, built only by the entry point (src/cli/wire.ts).
 // Capabilities add their own ports here as fields.
@@ -28,6 +29,8 @@ export interface Ports {
   scheduler: SchedulerPort;
   /** Image build, commit, push and pull, and registry lookups (full-build, delta-build, verify). */
   images: ImagesPort;
+  /** The registry's repositories through its API (`gc --images --registry`). */
+  registry: RegistryPort;
   /** exec.via: ssh — commands in a build or test container over its published sshd, host key pinned. */
   containerSsh: ContainerSshPort;
   /** The switch hosts (`switch.hosts`): local or over SSH, by resolved name (switch, rollback, previews, status). */

@@ -53,13 +53,9 @@ export const describeSwitch = (plan: Plan) => `${plan.command} to ${shortSha(pla
 
 export type Tested = Record<string, { passedAt: string; by: string } | null>;
 
-/** Per environment revision: the passing test record of its image, for the page. */
-export async function testedOf(ports: Ports, status: Status): Promise<Tested> {
+/** Per environment revision: the passing test record of its image, for the page (status looked it up). */
+export function testedOf(status: Status): Tested {
   const out: Tested = {};
-  await Promise.all(status.environments.map(async (e) => {
-    const id = (await ports.docker.imageInfo(e.image).catch(() => undefined))?.id;
-    const r = id ? await ports.records.get(id) : undefined;
-    out[e.revision] = r ? { passedAt: r.passedAt, by: r.by } : null;
-  }));
+  for (const e of status.environments) out[e.revision] = e.tested?.passed ? { passedAt: e.tested.passedAt!, by: e.tested.by! } : null;
   return out;
 }

@@ -1,5 +1,6 @@
 // test-image when only the registry has the image: found read-only while planning (--plan pulls
-// nothing), pulled when applied, then tested and recorded under the pulled image's id.
+// nothing), pulled by the digest its tag names when applied, then tested and recorded under the
+// pulled image's id (cache) and beside the image in the registry (sha256-<digest>.att).
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
 import { readFile, readdir, writeFile } from 'node:fs/promises';
@@ -16,6 +17,8 @@ let registry: Registry;
 let work: TmpDir;
 let ref: string;
 let imageId: string;
+let digest: string;
+let pinned: string;
 
 async function onEngine(r: string): Promise<boolean> {
   return (await execa('docker', ['image', 'inspect', r], { reject: false })).exitCode === 0;
@@ -27,6 +30,8 @@ beforeAll(async () => {
   ref = `${registry.host}/ti-pull/app:${SHA}`;
   imageId = await buildFixtureImage(ref);
   await execa('docker', ['push', '-q', ref]);
+  digest = (await execa('docker', ['image', 'inspect', '-f', '{{index .RepoDigests 0}}', ref])).stdout.trim().split('@')[1]!;
+  pinned = `${registry.host}/ti-pull/app@${digest}`;
   await removeImages(ref);
   await writeFile(join(work.path, 'deployer.yaml'), stringify({
     app: 'fixture',
@@ -38,7 +43,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (ref) await removeImages(ref);
+  if (ref) await removeImages(ref, ...(pinned ? [pinned] : []));
   await registry?.close();
   await work?.cleanup();
 });
@@ -48,17 +53,19 @@ describe('deployer test-image with the image only in the registry', () => {
     expect(await onEngine(ref)).toBe(false);
     const plan = await runCli(['--plan', 'test-image', SHA], { cwd: work.path });
     expect(plan.exitCode).toBe(0);
-    expect(plan.stdout).toContain(`deployer test-image ${SHA.slice(0, 12)}  (${ref}, to be pulled from ${registry.host})`);
-    expect(plan.stdout).toContain(`> pull ${ref}`);
+    expect(plan.stdout).toContain(`deployer test-image ${SHA.slice(0, 12)}  (${pinned}, to be pulled from ${registry.host})`);
+    expect(plan.stdout).toContain(`> pull ${pinned}`);
     expect(await onEngine(ref)).toBe(false);
 
     const r = await runCli(['test-image', SHA], { cwd: work.path });
-    expect(r.stderr).toContain(`pull ${ref}`);
+    expect(r.stderr).toContain(`pull ${pinned}`);
     expect(r.exitCode).toBe(0);
-    expect(await onEngine(ref)).toBe(true);
-    const files = await readdir(join(work.path, '.deployer', 'test-records'));
-    expect(files).toEqual([`${imageId.replace(':', '-')}.json`]);
-    expect(JSON.parse(await readFile(join(work.path, '.deployer', 'test-records', files[0]!), 'utf8'))).toMatchObject({ imageId, image: ref, revision: SHA });
+    expect(await onEngine(pinned)).toBe(true);
+    const file = `${imageId.replace(':', '-')}.json`;
+    expect((await readdir(join(work.path, '.deployer', 'test-records'))).sort()).toEqual(['by-digest', file]);
+    expect(JSON.parse(await readFile(join(work.path, '.deployer', 'test-records', file), 'utf8'))).toMatchObject({ imageId, image: pinned, revision: SHA, digest });
+    const tags = (await (await fetch(`${registry.url}/v2/ti-pull/app/tags/list`)).json()) as { tags: string[] };
+    expect(tags.tags).toContain(`${digest.replace(':', '-')}.att`);
     expect(existsSync(join(work.path, 'junit_output.xml'))).toBe(true);
     expect(await leftovers(`deployer.tested-revision=${SHA}`)).toEqual({ containers: [], networks: [] });
   });

@@ -47,9 +47,16 @@ export function dockerDeployConfig(app: string, imageRepo: string, contextDir: s
     `app: ${app}`,
     `images: { full: ${imageRepo}-full, delta: ${imageRepo} }`,
     `build: { context: ${JSON.stringify(contextDir)}, appDir: /app }`,
+    ...dockerSchedulerSection(2, timeoutSeconds),
+  ];
+}
+
+/** The `deploy:` section for the docker scheduler: `instances` of port 8000, fast health checks. */
+export function dockerSchedulerSection(instances: number, timeoutSeconds = 30): string[] {
+  return [
     'deploy:',
     '  scheduler: docker',
-    '  instances: 2',
+    `  instances: ${instances}`,
     '  port: 8000',
     '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',
     `  timeoutSeconds: ${timeoutSeconds}`,

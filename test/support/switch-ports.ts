@@ -21,7 +21,7 @@ export function switchPorts(config: Config, envs: () => EnvironmentInfo[]): Port
     clock: systemClock,
     log: silentLog,
     docker: { imageInfo: async () => ({ id: 'sha256:x' }) } as unknown as Ports['docker'],
-    records: { get: async () => undefined, put: async () => {} },
+    records: { where: 'nowhere', get: async () => undefined, put: async () => {}, forDigest: async () => undefined, forRevision: async () => [] },
     git: { resolve: async (r: string) => r } as unknown as Ports['git'],
   } as unknown as Ports;
 }

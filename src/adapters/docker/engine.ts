@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
-import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, ImageInfo } from '../../ports/docker.js';
+import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, ImageInfo, LocalImage } from '../../ports/docker.js';
 import { engineError, statusOf } from './client.js';
 import { LineSplitter } from './lines.js';
 
@@ -64,6 +64,20 @@ export function dockerEngine(docker: Docker): DockerPort {
       } catch (e) {
         if (statusOf(e) === 404) return;
         throw engineError(`remove image ${ref}`, e);
+      }
+    },
+
+    async listImages(repositories) {
+      try {
+        const [images, containers] = await Promise.all([docker.listImages({ all: false }), docker.listContainers({ all: true })]);
+        const used = new Set(containers.map((c) => c.ImageID));
+        const ours = (ref: string) => repositories.some((r) => ref.startsWith(`${r}:`) || ref.startsWith(`${r}@`));
+        return images.flatMap((i): LocalImage[] => {
+          const refs = [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])].filter(ours);
+          return refs.length ? [{ id: i.Id, refs, size: i.Size, created: new Date(i.Created * 1000), labels: i.Labels ?? {}, inUse: used.has(i.Id) }] : [];
+        });
+      } catch (e) {
+        throw engineError('list images', e);
       }
     },
 

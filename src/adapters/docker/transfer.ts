@@ -6,6 +6,7 @@ import { redactText, sensitive } from '../../core/sensitive.js';
 import type { PushResult, TransferOptions } from '../../ports/images.js';
 import type { Log } from '../../ports/log.js';
 import { daemonMessage } from './client.js';
+import { humanBytes } from '../../core/bytes.js';
 import { followStream, type ProgressEvent } from './progress.js';
 
 // docker push / pull through the engine, retried with backoff when the registry is unreachable or
@@ -31,11 +32,7 @@ export interface TransferDeps {
   layerSizes?: (ref: string, digest: string, signal?: AbortSignal) => Promise<Map<string, number>>;
 }
 
-function human(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 ** 2) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 ** 2).toFixed(1)} MiB`;
-}
+const human = humanBytes;
 
 /** Tallies push progress: per layer, the furthest `current` seen while Pushing. */
 export class PushTally {

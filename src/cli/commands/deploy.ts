@@ -2,11 +2,14 @@ import type { Command } from 'commander';
 import type { EnvironmentInfo } from '../../core/deploy/environment.js';
 import { environmentId, requireDeployConfig } from '../../core/deploy/spec.js';
 import { shortSha } from '../../core/image-ref.js';
+import { UsageError } from '../../core/errors.js';
 import { previewUrl } from '../../core/nginx/preview.js';
 import { DEPLOYED_ENVIRONMENT } from '../../exec/handlers/deploy.js';
 import { gatherDeployFacts, planDeploy } from '../../planners/deploy.js';
 import { gatherDestroyFacts, planDestroy } from '../../planners/destroy.js';
 import { gatherGcFacts, planGc } from '../../planners/gc.js';
+import { gatherImageGcFacts, planImageGc } from '../../planners/gc-images.js';
+import { humanBytes } from '../../core/bytes.js';
 
 import type { Runner } from '../program.js';
 import { registerStatus } from './status.js';
@@ -82,9 +85,24 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       };
     }));
   program.command('gc')
-    .description('remove environments beyond switch.keep, never the live one or the rollback target')
-    .action(run(async (env) => {
+    .description('remove environments beyond switch.keep, never the live one or the rollback target; --images: old images instead')
+    .option('--images', 'remove old delta and full images from the local engine instead (keeps the newest switch.keep, the live, the rollback target, the newest full image and anything in use)', false)
+    .option('--registry', 'with --images: also delete their tags and test records from the registry (its own garbage collection reclaims the blobs)', false)
+    .action(run(async (env, _args, opts) => {
+      if (opts.registry && !opts.images) throw new UsageError('--registry is only used with --images', { hint: 'deployer gc --images --registry' });
       requireDeployConfig(env.config, env.loaded.path);
+      if (opts.images) {
+        const facts = await gatherImageGcFacts(env.ports, env.config, { registry: Boolean(opts.registry) });
+        const plan = planImageGc(env.config, facts);
+        const images = (plan.facts as { images: { where: string; name: string; size: number; remove: boolean; why: string }[] }).images;
+        return {
+          plan,
+          report: () => ({
+            text: images.map((i) => `${i.remove ? 'removed' : 'kept'} ${i.name} (${i.where}, ${humanBytes(i.size)}): ${i.why}`).join('\n') || 'no images',
+            json: { command: 'gc', images },
+          }),
+        };
+      }
       const facts = await gatherGcFacts(env.ports, env.config);
       const plan = planGc(env.config, facts, { who: whoAmI() });
       const f = plan.facts as { kept: { revision: string; why: string }[]; remove: string[] };

@@ -61,7 +61,7 @@ function serveApp(env: CommandEnv, token: string | undefined, broadcast: (event:
   return {
     async page(fragment) {
       const [status, history] = await Promise.all([readStatus(ports, config), readHistory(ports)]);
-      const body = renderBody(status, history, await testedOf(ports, status), token !== undefined);
+      const body = renderBody(status, history, testedOf(status), token !== undefined);
       return fragment ? body : renderPage(config.app, body, token !== undefined);
     },
     status: async () => ({ command: 'status', ...(await readStatus(ports, config)) }),

@@ -29,7 +29,7 @@ export function registerTestImage(program: Command, run: Runner): void {
         runId: randomUUID(),
         junitFile: resolve(process.cwd(), junitDisplay),
         junitDisplay,
-        recordsDir: relative(process.cwd(), stateDir) || '.',
+        recordsDir: `${facts.local?.digest ?? facts.remote?.digest ? `the registry ${facts.registry} and ` : ''}${relative(process.cwd(), stateDir) || '.'}`,
         by: whoAmI(),
         configFile: env.globals.config,
       });
@@ -39,13 +39,14 @@ export function registerTestImage(program: Command, run: Runner): void {
           const v = testVerdict(vars);
           if (!v) return { text: 'no result', json: null, exitCode: 1 };
           const lines = [`test-image ${shortSha(facts.revision)} ${v.passed ? v.headline : `FAILED: ${v.headline}`}`, ...v.details.map((d) => `  ${d}`), `  JUnit report: ${v.junitFile}`];
-          if (v.recorded) lines.push(`  recorded ${v.image} (${v.imageId}) as tested`);
+          if (v.recorded) lines.push(`  recorded ${v.image} (${v.imageId}) as tested${v.digest ? ` in the registry (${facts.registry})` : ''}`);
           return {
             text: lines.join('\n'),
             json: {
               revision: facts.revision,
               image: v.image,
               imageId: v.imageId ?? null,
+              digest: v.digest ?? null,
               passed: v.passed,
               headline: v.headline,
               details: v.details,

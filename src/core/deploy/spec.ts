@@ -18,6 +18,10 @@ export interface DeploySpec {
   app: string;
   /** Full 40-char git sha. */
   revision: string;
+  /**
+   * The one image reference a scheduler runs: `<repo>@sha256:…` when a registry is configured (a
+   * digest cannot be moved), else the local tag `<repo>:<sha>`. Schedulers hand it over as is.
+   */
   image: string;
   instances: number;
   /** The port the app listens on inside the container. */
@@ -50,18 +54,19 @@ export function requireDeployConfig(config: Config, file = 'deployer.yaml'): Dep
   return config.deploy;
 }
 
-export function deploySpec(config: Config, revision: string): DeploySpec {
+/** `pin`: the digest-pinned ref chosen by choosePin (src/core/deploy/pin.ts); without it, the tag. */
+export function deploySpec(config: Config, revision: string, pin?: { ref: string; digest: string }): DeploySpec {
   const deploy = requireDeployConfig(config);
   return {
     app: config.app,
     revision,
-    image: imageRef(config, 'delta', revision),
+    image: pin?.ref ?? imageRef(config, 'delta', revision),
     instances: deploy.instances,
     port: deploy.port,
     // PORT: the app listens where deployer publishes. Marathon sets $PORT to the *host* port, which
     // in bridge mode is not the container port; an app that binds $PORT would be unreachable.
     env: { [REVISION_ENV]: revision, PORT: String(deploy.port) },
-    labels: { [LABELS.app]: config.app, [LABELS.revision]: revision },
+    labels: { [LABELS.app]: config.app, [LABELS.revision]: revision, ...(pin ? { [LABELS.digest]: pin.digest } : {}) },
     healthCheck: { ...deploy.healthCheck },
     timeoutSeconds: deploy.timeoutSeconds,
   };

@@ -6,7 +6,8 @@ import type { TestStep } from './test.js';
 import type { DeployStep } from './deploy.js';
 import type { SwitchStep } from './switch.js';
 import type { HookStep } from './hooks.js';
+import type { ImageStep } from './images.js';
 
-export type Step = BuildStep | TestStep | DeployStep | SwitchStep | HookStep;
+export type Step = BuildStep | TestStep | DeployStep | SwitchStep | HookStep | ImageStep;
 export type StepKind = Step['kind'];
 export type StepOf<K extends StepKind> = Extract<Step, { kind: K }>;

@@ -99,6 +99,11 @@ export interface TestWriteReportStep extends TestStepBase {
   kind: 'test.write-report';
   /** Recorded with a pass, for `switch`. */
   by: string;
+  /** The suite's command as shown, for the record. */
+  suite: string;
+  /** When the image is in the registry: the record goes beside it, bound to this digest. */
+  digest?: string;
+  repository?: string;
 }
 
 export type TestStep =

@@ -4,6 +4,7 @@ import type { EnvironmentInfo } from '../../ports/scheduler.js';
 import { PreconditionError, UsageError } from '../errors.js';
 import { shortSha } from '../image-ref.js';
 import { backendProblems } from '../nginx/validate.js';
+import { isPassing } from '../records/attestation.js';
 
 // The refusals of switch and rollback (exit 4, nothing changed), each with what to do about it.
 
@@ -67,25 +68,32 @@ export function checkEnvironment(env: EnvironmentInfo | undefined, revision: str
 }
 
 /**
- * The image must have a passing test-image record (by image id). Forced: allowed, and the reason is
- * what the history records. Returns a note for the plan when forced.
+ * The image must have a passing test-image record: by manifest digest for an environment pinned to
+ * one, else by local image id. Forced: allowed, and the reason is what the history records.
+ * Returns a note for the plan when forced.
  */
 export function checkTested(
-  opts: { revision: string; image: string; imageId: string | undefined; record: TestRecord | undefined } & ForceOptions,
+  opts: { revision: string; image: string; imageId: string | undefined; record: TestRecord | undefined; digest?: string | undefined; testedDigests?: readonly string[] } & ForceOptions,
 ): string | undefined {
   const sha12 = shortSha(opts.revision);
-  const ok = opts.record && opts.record.junit.failures === 0 && opts.record.junit.errors === 0;
-  if (ok) return undefined;
-  const why = opts.imageId === undefined
-    ? `${opts.image} is not on this Docker engine, so no test record can be matched to it`
-    : opts.record
-      ? `the test record for ${opts.imageId} shows ${opts.record.junit.failures} failures and ${opts.record.junit.errors} errors`
-      : `${opts.image} (${opts.imageId.slice(0, 19)}) has no passing \`deployer test-image\` record`;
+  if (isPassing(opts.record)) return undefined;
+  const others = opts.testedDigests ?? [];
+  let why: string;
+  let hint = `run \`deployer test-image ${sha12}\` first, or pass --force --reason "<why>" (recorded in the history)`;
+  if (opts.record) {
+    why = `the test record for ${opts.digest ?? opts.imageId} shows ${opts.record.junit.failures} failures and ${opts.record.junit.errors} errors`;
+  } else if (opts.digest && others.length) {
+    why = `the environment runs ${opts.digest}, but the digest that passed test-image for ${sha12} is ${others.join(', ')}: the tag was pushed again after testing, and these bytes were never tested`;
+    hint = `deploy the tested bytes: \`deployer destroy ${sha12}\` then \`deployer deploy ${sha12}\` (deploy pins the tested digest), or test these: \`deployer test-image ${sha12}\``;
+  } else if (opts.digest) {
+    why = `${opts.image} has no passing \`deployer test-image\` record in the registry`;
+  } else if (opts.imageId === undefined) {
+    why = `${opts.image} is not on this Docker engine, so no test record can be matched to it`;
+  } else {
+    why = `${opts.image} (${opts.imageId.slice(0, 19)}) has no passing \`deployer test-image\` record`;
+  }
   if (opts.force) return `forced past a missing test record: ${why} (reason: ${opts.reason})`;
-  throw new PreconditionError(`refusing to make an untested image live: ${why}`, {
-    code: 'image.untested',
-    hint: `run \`deployer test-image ${sha12}\` first, or pass --force --reason "<why>" (recorded in the history)`,
-  });
+  throw new PreconditionError(`refusing to make an untested image live: ${why}`, { code: 'image.untested', hint });
 }
 
 /** Hosts disagreeing about what is live: refuse unless forced. Returns a note when forced. */

@@ -2,6 +2,7 @@ import type { Step } from '../../core/steps/index.js';
 import { buildHandlers } from './build.js';
 import { deployHandlers } from './deploy.js';
 import { hookHandlers } from './hooks.js';
+import { imageHandlers } from './images.js';
 import { switchHandlers } from './switch.js';
 import { testHandlers } from './test.js';
 import type { HandlersFor } from './types.js';
@@ -13,4 +14,5 @@ export const handlers: HandlersFor<Step> = {
   ...deployHandlers,
   ...switchHandlers,
   ...hookHandlers,
+  ...imageHandlers,
 };

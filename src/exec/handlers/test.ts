@@ -1,5 +1,6 @@
 import { StepFailedError } from '../../core/errors.js';
 import type { TestStep } from '../../core/steps/test.js';
+import { DEPLOYER_VERSION } from '../../core/version.js';
 import { firstTarEntry } from '../../core/test/tar.js';
 import { decide, type Verdict } from '../../core/test/verdict.js';
 import type { ContainerShell } from '../../ports/container-ssh.js';
@@ -19,6 +20,7 @@ export { sweepRun } from './test-run.js';
 
 export interface TestVerdict extends Verdict {
   imageId?: string;
+  digest?: string;
   image: string;
   junitFile: string;
   recorded: boolean;
@@ -144,7 +146,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       for (const w of verdict.warnings) ctx.ports.log.warn(w);
       const image = run.image;
       const imageId = ctx.vars.get(V.imageId) as string | undefined;
-      const out: TestVerdict = { ...verdict, image, junitFile: run.junitFile, recorded: false, ...(imageId ? { imageId } : {}) };
+      const out: TestVerdict = { ...verdict, image, junitFile: run.junitFile, recorded: false, ...(imageId ? { imageId } : {}), ...(step.digest ? { digest: step.digest } : {}) };
       ctx.vars.set(V.verdict, out);
       // A failed run is not a failed step: the report was written; the command's report turns
       // the verdict into exit code 1.
@@ -157,7 +159,10 @@ export const testHandlers: HandlersFor<TestStep> = {
         passedAt: ctx.ports.clock.now().toISOString(),
         by: step.by,
         junit: verdict.counts,
-      });
+        suite: { command: step.suite, summary: verdict.headline },
+        deployer: DEPLOYER_VERSION,
+        ...(step.digest && step.repository ? { digest: step.digest, repository: step.repository } : {}),
+      }, ctx.signal);
       out.recorded = true;
     });
   },

@@ -31,6 +31,18 @@ describe('planDeploy', () => {
     expect(text).toMatch(/Plan: 1 step\. Nothing has been changed\./);
   });
 
+  it('without a registry: the local tag as before, no digest label, and nothing asked of a registry or the records', async () => {
+    const config = dockerConfig();
+    const asked: string[] = [];
+    const images = { registry: undefined, remote: async (r: string) => { asked.push(`remote ${r}`); return undefined; } };
+    const records = { forDigest: async () => { asked.push('forDigest'); return undefined; }, forRevision: async () => { asked.push('forRevision'); return []; } };
+    const facts = await gatherDeployFacts({ git: fakeGit, scheduler: fakeScheduler('docker', []), docker: present, images, records }, config, A);
+    const step = planDeploy(config, facts, { keepFailed: false }).steps[0] as SchedulerDeployStep;
+    expect(step.spec.image).toBe(`web-app:${A}`);
+    expect(step.spec.labels).toEqual({ 'deployer.app': 'web-app', 'deployer.revision': A });
+    expect(asked).toEqual([]);
+  });
+
   it('swarm: one service, its exact spec in the detail, the registry note; no local image needed', async () => {
     const config = swarmConfig();
     const facts = await gatherDeployFacts({ git: fakeGit, scheduler: fakeScheduler('swarm', []), docker: absent }, config, A);

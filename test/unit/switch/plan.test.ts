@@ -25,7 +25,7 @@ function setup(opts: { hosts?: string; liveOn?: string[]; envs?: ReturnType<type
   const ports = {
     scheduler: { list: async () => envs },
     docker: { imageInfo: async (ref: string) => ({ id: `sha256:${sha256Hex(ref)}` }) as never },
-    records: { get: async (id: string) => (opts.record === false ? undefined : passed(id)) },
+    records: { get: async (id: string) => (opts.record === false ? undefined : passed(id)), forDigest: async () => undefined, forRevision: async () => [] },
     history: memoryHistory(opts.history ?? [entry(null, SHA_A)]),
     lb: fakeHosts(...hosts),
     git: { resolve: async (r: string) => { throw new Error(`git resolve ${r}`); } },

@@ -81,14 +81,24 @@ describe('gatherTestImageFacts', () => {
     await expect(gatherTestImageFacts(f.ports, config, 'nope')).rejects.toBeInstanceOf(UsageError);
   });
 
-  it('looks in the registry (read-only) when the engine has neither image', async () => {
+  it('with a registry, tests the digest the tag names there (read-only), pulled when the engine lacks those bytes', async () => {
     const f = fakes({}, {}, { host: 'reg.local:5000', has: { [`reg.local:5000/web-app-full:${SHA}`]: 'sha256:r' } });
     const facts = await gatherTestImageFacts(f.ports, config, SHA);
-    expect(facts).toMatchObject({ registry: 'reg.local:5000', remote: { ref: `reg.local:5000/web-app-full:${SHA}`, id: 'sha256:r', exposedTcpPorts: [8000] } });
+    expect(facts).toMatchObject({ registry: 'reg.local:5000', remote: { ref: 'reg.local:5000/web-app-full@sha256:m', id: 'sha256:r', exposedTcpPorts: [8000], digest: 'sha256:m', tag: `reg.local:5000/web-app-full:${SHA}` } });
     expect(facts.local).toBeUndefined();
     expect(f.calls.filter((c) => c.startsWith('remote'))).toEqual([`remote reg.local:5000/web-app:${SHA}`, `remote reg.local:5000/web-app-full:${SHA}`]);
     const none = await gatherTestImageFacts(fakes({}).ports, config, SHA);
     expect(none).toEqual({ revision: SHA, refs: none.refs });
+  });
+
+  it('with a registry, takes the pinned bytes from the engine when it has them; a local tag with other bytes is not tested', async () => {
+    const pinned = 'reg.local:5000/web-app@sha256:m';
+    const f = fakes({ [pinned]: image('sha256:r'), [`reg.local:5000/web-app:${SHA}`]: image('sha256:rebuilt') }, {}, { host: 'reg.local:5000', has: { [`reg.local:5000/web-app:${SHA}`]: 'sha256:r' } });
+    const facts = await gatherTestImageFacts(f.ports, config, SHA);
+    expect(facts.local).toMatchObject({ ref: pinned, id: 'sha256:r', digest: 'sha256:m' });
+    const plan = planTestImage(config, config.test!, facts, opts);
+    expect(plan.facts).toMatchObject({ image: pinned, digest: 'sha256:m', pull: false });
+    expect(plan.steps.at(-1)).toMatchObject({ kind: 'test.write-report', digest: 'sha256:m', repository: 'reg.local:5000/web-app', suite: './t/run.sh' });
   });
 });
 
