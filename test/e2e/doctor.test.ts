@@ -108,7 +108,7 @@ describe('deployer doctor', () => {
     const r = await doctor(join(tmp.path, 'deployer.yaml'), { DOCKER_HOST: `unix://${dead}` });
     expect(r.text.exitCode).toBe(1);
     expect(r.failed).toEqual(['engine']);
-    expect(r.text.stdout).toMatch(new RegExp(`✗ Docker engine\\s+cannot reach the Docker engine \\(ENOENT\\).*${dead}.* — fix: start dockerd`));
+    expect(r.text.stdout).toMatch(new RegExp(`✗ Docker engine\\s+cannot reach the Docker engine at .*${dead}.* \\(ENOENT\\).* — fix: start dockerd`));
     expect(r.text.stdout).toMatch(/13 passed, 1 failed\.$/m);
   }, 120_000);
 
