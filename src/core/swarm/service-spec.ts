@@ -1,4 +1,4 @@
-import { swarmSchema, type DeployConfig, type SwarmConfig } from '../config/schema.js';
+import type { DeployConfig, SwarmConfig } from '../config/schema.js';
 import { ENV_LABELS, type DeploySpec } from '../deploy/spec.js';
 import { LABELS, shortSha } from '../image-ref.js';
 import type { SwarmResources, SwarmServiceSpec } from './types.js';
@@ -8,9 +8,21 @@ import type { SwarmResources, SwarmServiceSpec } from './types.js';
 
 const NS_PER_S = 1e9;
 
+/**
+ * The defaults of deploy.swarm when the section is omitted: a constant, not swarmSchema.parse({}),
+ * so that loading the deploy planner (every command's --help) does not load zod (README
+ * "Performance"); test/unit/deploy/swarm.test.ts keeps it equal to the schema's defaults.
+ */
+export const SWARM_DEFAULTS: SwarmConfig = {
+  restart: { condition: 'any', delaySeconds: 5, maxAttempts: 0 },
+  constraints: [],
+  stopGracePeriodSeconds: 10,
+  maxReplicasPerNode: 0,
+};
+
 /** deploy.swarm with its defaults, also when the section is omitted. */
 export function swarmConfigOf(deploy: DeployConfig): SwarmConfig {
-  return deploy.swarm ?? swarmSchema.parse({});
+  return deploy.swarm ?? SWARM_DEFAULTS;
 }
 
 /** `<app>-<sha12>`: the service name, also the environment id. */

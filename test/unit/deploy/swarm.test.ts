@@ -3,7 +3,7 @@ import { parseConfigText } from '../../../src/core/config/parse.js';
 import { swarmSchema } from '../../../src/core/config/schema.js';
 import { deploySpec } from '../../../src/core/deploy/spec.js';
 import { ConfigError } from '../../../src/core/errors.js';
-import { swarmServiceSpec } from '../../../src/core/swarm/service-spec.js';
+import { SWARM_DEFAULTS, swarmServiceSpec } from '../../../src/core/swarm/service-spec.js';
 import { currentTasks, describeTask, lastFailure, nodeAddress, taskBackend, taskRunState } from '../../../src/core/swarm/tasks.js';
 import type { SwarmNode, SwarmTask } from '../../../src/core/swarm/types.js';
 
@@ -29,6 +29,10 @@ const task = (o: Partial<SwarmTask>): SwarmTask => ({
 const node = (o: Partial<SwarmNode>): SwarmNode => ({ id: 'n1', hostname: 'node1', addr: '10.1.0.5', state: 'ready', availability: 'active', ...o });
 
 describe('swarm service spec', () => {
+  it('the defaults for an omitted deploy.swarm are the schema\'s own', () => {
+    expect(SWARM_DEFAULTS).toEqual(swarmSchema.parse({}));
+  });
+
   it('one replicated service with the deployer labels, env, restart policy, placement, resources and host-mode port', () => {
     const c = config('swarm: { restart: { condition: on-failure, delaySeconds: 2, maxAttempts: 5 }, constraints: ["node.labels.role==web"], maxReplicasPerNode: 1, reservations: { cpus: 0.25, mem: 128 }, limits: { cpus: 1, mem: 256 }, stopGracePeriodSeconds: 3 } }');
     const spec = deploySpec(c, REV);
