@@ -65,6 +65,16 @@ export class HostFailure extends Error {
   }
 }
 
+/** The live file is no longer what the plan was made from (another switch, a hand edit). */
+class ChangedUnderUs extends HostFailure {}
+
+const changedReason = (path: string) => `${path} changed since this plan was made (another switch or a manual edit); it was left as it is`;
+
+async function expectUnchanged(host: LbHost, item: FileTxnItem): Promise<void> {
+  const state = await host.read(item.path);
+  if ((state ? sha256Hex(state.content) : null) !== item.expectSha256) throw new ChangedUnderUs(host.name, changedReason(item.path));
+}
+
 function asHostFailure(host: string, e: unknown): HostFailure {
   if (e instanceof HostFailure) return e;
   return new HostFailure(host, e instanceof Error ? e.message : String(e));
@@ -205,6 +215,9 @@ export async function applyFiles(
       touched.push({ ...previous.find((p) => p.host === item.host && p.path === item.path)! });
       log.progress(`${item.host}: rename into place and reload`);
       try {
+        // Checked again just before the rename: a hand edit made while the test ran would otherwise
+        // be overwritten without a word (the window left is the rename itself).
+        if (item.expectSha256 !== undefined) await expectUnchanged(host, item);
         await host.rename(item.staged, item.path);
         touched.at(-1)!.reloaded = false;
         await runChecked(host, item.reload, 'reload');
@@ -220,6 +233,12 @@ export async function applyFiles(
     if (touched.at(-1)?.reloaded === undefined) touched.pop();
     const restored = await restoreAll(lb, touched, log);
     for (const item of items) await lb.get(item.host).remove(item.staged).catch(() => {});
+    if (e instanceof ChangedUnderUs) {
+      throw new LockHeldError(`${f.host}: ${f.reason}; ${touched.length ? restoreSummary(restored) : 'nothing went live on any host'}`, {
+        details: restored.lines,
+        hint: 'run the command again to plan against what is live now',
+      });
+    }
     throw new StepFailedError(`${opts.what}: ${f.host} failed: ${f.reason}; ${restoreSummary(restored)}`, {
       code: 'nginx.apply-failed',
       details: [...f.output, ...restored.lines],
