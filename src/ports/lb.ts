@@ -28,6 +28,10 @@ export interface LbHost {
   mkdirExclusive(path: string): Promise<boolean>;
   mkdirp(path: string): Promise<void>;
   /** Runs argv (quoted for the remote shell when over SSH; never a shell string built from data). */
-  run(argv: readonly string[], opts?: { timeoutMs?: number }): Promise<RunResult>;
+  /**
+   * An abort (Ctrl-C) stops the command itself (kills it, or its remote process group) and
+   * rejects with the abort reason: a slow `nginx -t` must not hold an interrupted run.
+   */
+  run(argv: readonly string[], opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
   close(): Promise<void>;
 }

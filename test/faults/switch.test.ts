@@ -5,49 +5,27 @@
 // switched, served and recorded.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect } from 'vitest';
+import { afterAll, beforeAll, describe } from 'vitest';
 import { faultCase } from '../support/fault-case.js';
-import { historyLive, mountTmpfs, pause, servedBy, startCli, switchIntact, switchLeftovers, type Lb } from '../support/faults-switch-world.js';
+import { localSwitchWorld, mountTmpfs, pause, servedBy, startCli, switchIntact, switchLeftovers, type Lb, type LocalSwitchWorld, type SwitchOver } from '../support/faults-switch-world.js';
 import { heldLock, unchangedFile } from '../support/nothing-lost.js';
-import { startLbNginx, nginxArgv, makeWorld, type World } from '../support/switch-world.js';
+import { startLbNginx, nginxArgv, type World } from '../support/switch-world.js';
 import type { Nginx } from '../support/nginx.js';
 import { isAlive } from '../support/process.js';
 import { waitFor } from '../support/wait.js';
 
+let world: LocalSwitchWorld;
 let w: World;
 let nginx: Nginx;
 let lb: Lb;
 let stateDir: string;
-const file = () => join(nginx.prefix, 'conf.d', 'backend.conf');
-
-interface Over {
-  test?: string[];
-  reload?: string[];
-  verifyUrl?: string;
-  stateDir?: string;
-  n?: Nginx;
-}
-
-function section(o: Over = {}): string[] {
-  const n = o.n ?? nginx;
-  return [
-    'switch:',
-    '  upstream: backend',
-    `  file: ${join(n.prefix, 'conf.d', 'backend.conf')}`,
-    `  test: ${JSON.stringify(o.test ?? nginxArgv(n, '-t'))}`,
-    `  reload: ${JSON.stringify(o.reload ?? nginxArgv(n, '-s', 'reload'))}`,
-    `  verify: { url: ${JSON.stringify(o.verifyUrl ?? `http://127.0.0.1:${n.port}/`)}, timeoutSeconds: 10 }`,
-    `  stateDir: ${o.stateDir ?? stateDir}`,
-  ];
-}
-
-let configs = 0;
-const config = (o: Over) => w.writeConfig(`c${++configs}.yaml`, section(o)).then((p) => p.split('/').at(-1)!);
-const live = async () => (await historyLive(stateDir, w.app))!;
-const other = async () => ((await live()) === w.revs[0] ? w.revs[1]! : w.revs[0]!);
+const file = () => world.file;
+const live = () => world.live();
+const other = () => world.other();
+const config = (o: SwitchOver) => world.config(o).then((p) => p.split('/').at(-1)!);
 
 /** Runs `switch <the other revision>` with the config; the world must come out unchanged. */
-async function refused(o: Over, expectedExit: number, message: RegExp, extra: () => Promise<string[]> = async () => []) {
+async function refused(o: SwitchOver, expectedExit: number, message: RegExp, extra: () => Promise<string[]> = async () => []) {
   const before = await readFile(file(), 'utf8');
   const target = await other();
   const r = await w.cli(['switch', target], { config: await config(o) });
@@ -61,24 +39,11 @@ async function refused(o: Over, expectedExit: number, message: RegExp, extra: ()
 }
 
 beforeAll(async () => {
-  w = await makeWorld('faults-switch', 2);
-  nginx = await startLbNginx();
-  stateDir = join(w.dir, 'state');
-  lb = { name: 'local', nginx, file: file() };
-  await w.writeConfig('deployer.yaml', section());
-  for (const r of w.revs) {
-    const d = await w.cli(['deploy', r]);
-    expect(d.exitCode, d.stderr).toBe(0);
-    await w.markTested(r);
-  }
-  const s = await w.cli(['switch', w.revs[0]!]);
-  expect(s.exitCode, s.stderr).toBe(0);
+  world = await localSwitchWorld('faults-switch', 10);
+  ({ w, nginx, lb, stateDir } = world);
 }, 300_000);
 
-afterAll(async () => {
-  await nginx?.close();
-  await w?.close();
-});
+afterAll(() => world?.close());
 
 describe('switch faults: nginx', () => {
   faultCase('nginx', '`nginx -t` rejects the configuration: nothing goes live', () =>
@@ -165,29 +130,21 @@ describe('switch faults: disk', () => {
     }
   });
 
-  faultCase('disk', 'the state directory is full: refused before nginx is touched, no lock left', async () => {
-    const full = join(w.dir, `full-state-${Date.now()}`);
-    await mkdir(full);
-    const fs = await mountTmpfs(full, 16, {});
-    try {
-      await fs.fill();
-      return await refused({ stateDir: full }, 1, /ENOSPC|no space left/i, () => heldLock(full, w.app));
-    } finally {
-      await fs.umount();
-    }
-  });
-
-  faultCase('disk', 'the state directory is read-only: refused before nginx is touched', async () => {
-    const ro = join(w.dir, `ro-state-${Date.now()}`);
-    await mkdir(ro);
-    const fs = await mountTmpfs(ro, 64, {});
-    try {
-      await fs.readOnly();
-      return await refused({ stateDir: ro }, 1, /read-only file system|EROFS/i, () => heldLock(ro, w.app));
-    } finally {
-      await fs.umount();
-    }
-  });
+  /** The state directory on a small tmpfs made full or read-only: refused before nginx is touched. */
+  const stateDirCase = (how: 'full' | 'read-only', message: RegExp) =>
+    faultCase('disk', `the state directory is ${how}: refused before nginx is touched, no lock left`, async () => {
+      const dir = join(w.dir, `state-${how}-${Date.now()}`);
+      await mkdir(dir);
+      const fs = await mountTmpfs(dir, 16, {});
+      try {
+        await (how === 'full' ? fs.fill() : fs.readOnly());
+        return await refused({ stateDir: dir }, 1, message, () => heldLock(dir, w.app));
+      } finally {
+        await fs.umount();
+      }
+    });
+  stateDirCase('full', /ENOSPC|no space left/i);
+  stateDirCase('read-only', /read-only file system|EROFS/i);
 });
 
 describe('switch faults: concurrency', () => {

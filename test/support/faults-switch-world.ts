@@ -13,6 +13,7 @@ import { heldLock } from './nothing-lost.js';
 import type { Nginx } from './nginx.js';
 import { children, isAlive } from './process.js';
 import { StopWaiting, waitFor } from './wait.js';
+import { makeWorld, nginxArgv, startLbNginx, type World } from './switch-world.js';
 
 const TSX_LOADER = new URL('../../node_modules/tsx/dist/loader.mjs', import.meta.url).href;
 
@@ -115,6 +116,23 @@ export async function servedBy(n: Nginx): Promise<string> {
   }
 }
 
+/**
+ * What nginx serves once a reload deployer just sent has taken effect: `nginx -s reload` returns
+ * before the master has read the files, so the answer is taken when it has named `expected` for a
+ * second (as deployer's own verification does), or after 10 s, whatever it is then.
+ */
+export async function servedSettled(n: Nginx, expected: string | undefined): Promise<string> {
+  const deadline = Date.now() + 10_000;
+  let since: number | undefined;
+  for (;;) {
+    const now = await servedBy(n);
+    if (now !== expected) since = undefined;
+    else if (Date.now() - (since ??= Date.now()) >= 1000) return now;
+    if (Date.now() > deadline) return now;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 export interface Lb {
   name: string;
   nginx: Nginx;
@@ -138,7 +156,7 @@ export async function switchLeftovers(...dirs: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const dir of new Set(dirs)) {
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const n of names) if (/\.deployer-(staged|shadow)$|\.deployer-[0-9a-f]+\.tmp$/.test(n)) out.push(`${join(dir, n)} left behind`);
+    for (const n of names) if (/\.deployer-(staged|test)$|\.deployer-[0-9a-f]+\.tmp$/.test(n)) out.push(`${join(dir, n)} left behind`);
   }
   return out;
 }
@@ -153,7 +171,7 @@ export async function switchIntact(lbs: readonly Lb[], stateDir: string, app: st
   const recorded = await historyLive(stateDir, app);
   for (const lb of lbs) {
     const named = fileRevision(await readFile(lb.file, 'utf8').catch(() => undefined));
-    const served = await servedBy(lb.nginx);
+    const served = await servedSettled(lb.nginx, named);
     if (named !== served) out.push(`${lb.name}: ${lb.file} names ${named ?? 'nothing'} but nginx serves ${served}`);
     if (recorded !== served) out.push(`${lb.name}: the history says ${recorded ?? 'nothing'} is live but nginx serves ${served}`);
     if (expectLive && served !== expectLive) out.push(`${lb.name}: serves ${served}, expected ${expectLive}`);
@@ -217,4 +235,70 @@ export async function mountTmpfs(dir: string, sizeKb: number, files: Record<stri
     readOnly: async () => void (await execa('mount', ['-o', 'remount,ro', dir])),
     umount: async () => void (await execa('umount', ['-l', dir], { reject: false })),
   };
+}
+
+export interface SwitchOver {
+  test?: string[];
+  reload?: string[];
+  verifyUrl?: string;
+  stateDir?: string;
+  /** Another nginx than the world's (its own prefix and port). */
+  n?: Nginx;
+}
+
+/** One local nginx, two deployed and tested revisions, the first live (switched by the CLI). */
+export interface LocalSwitchWorld {
+  w: World;
+  nginx: Nginx;
+  lb: Lb;
+  stateDir: string;
+  file: string;
+  /** Writes a config whose switch section has these overrides; returns its absolute path. */
+  config(o?: SwitchOver): Promise<string>;
+  /** What the history records as live. */
+  live(): Promise<string>;
+  /** The revision that is not live (the target of the next switch). */
+  other(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function localSwitchWorld(name: string, verifySeconds: number): Promise<LocalSwitchWorld> {
+  const w = await makeWorld(name, 2);
+  const nginx = await startLbNginx();
+  const stateDir = join(w.dir, 'state');
+  const file = join(nginx.prefix, 'conf.d', 'backend.conf');
+  const section = (o: SwitchOver = {}) => {
+    const n = o.n ?? nginx;
+    return [
+      'switch:',
+      '  upstream: backend',
+      `  file: ${join(n.prefix, 'conf.d', 'backend.conf')}`,
+      `  test: ${JSON.stringify(o.test ?? nginxArgv(n, '-t'))}`,
+      `  reload: ${JSON.stringify(o.reload ?? nginxArgv(n, '-s', 'reload'))}`,
+      `  verify: { url: ${JSON.stringify(o.verifyUrl ?? `http://127.0.0.1:${n.port}/`)}, timeoutSeconds: ${verifySeconds} }`,
+      `  stateDir: ${o.stateDir ?? stateDir}`,
+    ];
+  };
+  let configs = 0;
+  const live = async () => (await historyLive(stateDir, w.app))!;
+  const world: LocalSwitchWorld = {
+    w, nginx, stateDir, file,
+    lb: { name: 'local', nginx, file },
+    config: (o) => w.writeConfig(`c${++configs}.yaml`, section(o)),
+    live,
+    other: async () => ((await live()) === w.revs[0] ? w.revs[1]! : w.revs[0]!),
+    async close() {
+      await nginx.close();
+      await w.close();
+    },
+  };
+  await w.writeConfig('deployer.yaml', section());
+  for (const r of w.revs) {
+    const d = await w.cli(['deploy', r]);
+    if (d.exitCode !== 0) throw new Error(`deploy ${r} exited ${d.exitCode}:\n${d.stderr}`);
+    await w.markTested(r);
+  }
+  const s = await w.cli(['switch', w.revs[0]!]);
+  if (s.exitCode !== 0) throw new Error(`the first switch exited ${s.exitCode}:\n${s.stderr}`);
+  return world;
 }

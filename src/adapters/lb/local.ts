@@ -139,7 +139,13 @@ export function localLbHost(name = 'local'): LbHost {
     async run(argv, opts = {}): Promise<RunResult> {
       const [file, ...args] = argv;
       if (!file) throw fail('run', new Error('empty command'));
-      const r = await execa(file, args, { reject: false, stdin: 'ignore', ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}) });
+      const r = await execa(file, args, {
+        reject: false,
+        stdin: 'ignore',
+        ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
+        ...(opts.signal ? { cancelSignal: opts.signal, forceKillAfterDelay: 2000 } : {}),
+      });
+      if (r.isCanceled && opts.signal?.aborted) throw opts.signal.reason;
       if (r.exitCode === undefined) {
         // Not started (ENOENT) or killed: say so instead of inventing an exit code.
         throw fail(`\`${r.escapedCommand}\``, new Error(r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.shortMessage ?? r.message));

@@ -235,9 +235,13 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
       const command = quoteArgv(argv);
       try {
         const c = await connection();
-        const r = await runOnChannel(c.client, command, runOpts.timeoutMs !== undefined ? { timeoutMs: runOpts.timeoutMs } : {});
+        const r = await runOnChannel(c.client, command, {
+          ...(runOpts.timeoutMs !== undefined ? { timeoutMs: runOpts.timeoutMs } : {}),
+          ...(runOpts.signal ? { signal: runOpts.signal } : {}),
+        });
         return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
+        if (runOpts.signal?.aborted) throw runOpts.signal.reason;
         if (e instanceof ChannelTimeoutError) {
           throw new StepFailedError(`${name}: \`${command}\` timed out after ${e.timeoutMs} ms (killed)`, { cause: e, code: 'ssh.timeout' });
         }

@@ -35,10 +35,12 @@ export interface Previous {
   /** undefined: the file did not exist (a restore removes it). */
   state: FileState | undefined;
   /**
-   * false: the new file was renamed into place but nginx never loaded it (its reload failed, so the
-   * master kept the previous configuration): putting the bytes back is the whole undo, no reload.
+   * false: the new file was renamed into place but nginx never loaded it (its reload exited
+   * non-zero, so the master kept the previous configuration): putting the bytes back is the whole
+   * undo, no reload. 'unknown': the reload was stopped (interrupted, timed out, the connection
+   * lost) and nginx may have got the signal: a restore reloads, so file and nginx agree again.
    */
-  reloaded?: boolean;
+  reloaded?: boolean | 'unknown';
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -48,8 +50,8 @@ function tail(r: RunResult): string[] {
   return text ? text.split('\n').slice(-12).map((l) => `  ${l}`) : [];
 }
 
-async function runChecked(host: LbHost, argv: readonly string[], what: string): Promise<void> {
-  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS });
+async function runChecked(host: LbHost, argv: readonly string[], what: string, signal?: AbortSignal): Promise<void> {
+  const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   if (r.exitCode !== 0) {
     throw new HostFailure(host.name, `${what} \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
   }
@@ -81,8 +83,8 @@ function asHostFailure(host: string, e: unknown): HostFailure {
 }
 
 /** Runs the item's test with the staged file in place of the live one. */
-async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
-  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test');
+async function testStaged(host: LbHost, item: FileTxnItem, signal: AbortSignal): Promise<void> {
+  if (item.test.mode === 'command') return runChecked(host, item.test.argv, 'test', signal);
   if (item.test.mode === 'unsupported') throw new HostFailure(host.name, `the test command \`${displayArgv(item.test.argv)}\` runs neither nginx nor names {staged}, so it cannot test the staged file`);
   const plan = shadowTree(item.test.main, item.path, item.staged, await gatherConfFacts(host, item.test.main, item.path));
   if (!plan.ok) throw new HostFailure(host.name, plan.problem);
@@ -94,10 +96,24 @@ async function testStaged(host: LbHost, item: FileTxnItem): Promise<void> {
       written.push(f.path);
       await host.writeFile(f.path, Buffer.from(f.text), original);
     }
-    await runChecked(host, item.test.argv, 'test');
+    await runChecked(host, item.test.argv, 'test', signal);
   } finally {
     for (const f of written) await host.remove(f).catch(() => {});
   }
+}
+
+/** Runs the reload; when it did not run to an exit status of its own, nginx's state is unknown. */
+async function reload(host: LbHost, argv: readonly string[], p: Previous, signal: AbortSignal): Promise<void> {
+  let r: RunResult;
+  try {
+    r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, signal });
+  } catch (e) {
+    p.reloaded = 'unknown';
+    throw e;
+  }
+  // Killed by a signal (128+n): it may have signalled nginx before it died.
+  if (r.exitCode >= 128) p.reloaded = 'unknown';
+  if (r.exitCode !== 0) throw new HostFailure(host.name, `reload \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
 }
 
 export interface RestoreOutcome {
@@ -153,6 +169,19 @@ export function restoreSummary(r: RestoreOutcome): string {
   return 'the previous files were restored';
 }
 
+/** Removes the staged copies; lines for those that could not be (a host that cannot be reached). */
+async function removeStaged(lb: Pick<LbHosts, 'get'>, items: readonly FileTxnItem[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const item of items) {
+    try {
+      await lb.get(item.host).remove(item.staged);
+    } catch (e) {
+      left.push(`${item.host}: the staged copy ${item.staged} could not be removed (${asHostFailure(item.host, e).reason}); it is never loaded, and the next switch replaces it`);
+    }
+  }
+  return left;
+}
+
 export interface ApplyResult {
   /** What each changed host had before, for a later switch back. */
   previous: Previous[];
@@ -190,18 +219,18 @@ export async function applyFiles(
       staged.push(item);
       try {
         await host.writeFile(item.staged, Buffer.from(item.after), prev);
-        await testStaged(host, item);
+        await testStaged(host, item, opts.signal);
       } catch (e) {
         throw asHostFailure(item.host, e);
       }
       if (opts.signal.aborted) throw new HostFailure(item.host, 'interrupted before anything went live');
     }
   } catch (e) {
-    for (const item of staged) await lb.get(item.host).remove(item.staged).catch(() => {});
+    const left = await removeStaged(lb, staged);
     const f = asHostFailure('?', e);
     throw new StepFailedError(`${opts.what}: ${f.host} failed the test; nothing went live on any host`, {
       code: 'nginx.test-failed',
-      details: [f.reason, ...f.output, `every host still has its previous file (byte-identical); staged files removed`],
+      details: [f.reason, ...f.output, `every host still has its previous file (byte-identical)${left.length ? '' : '; staged files removed'}`, ...left],
       hint: 'fix the cause shown above and run the command again',
       cause: e,
     });
@@ -220,7 +249,7 @@ export async function applyFiles(
         if (item.expectSha256 !== undefined) await expectUnchanged(host, item);
         await host.rename(item.staged, item.path);
         touched.at(-1)!.reloaded = false;
-        await runChecked(host, item.reload, 'reload');
+        await reload(host, item.reload, touched.at(-1)!, opts.signal);
         touched.at(-1)!.reloaded = true;
       } catch (e) {
         throw asHostFailure(item.host, e);
@@ -232,7 +261,8 @@ export async function applyFiles(
     // A rename that failed left the live file untouched: nothing to put back there.
     if (touched.at(-1)?.reloaded === undefined) touched.pop();
     const restored = await restoreAll(lb, touched, log);
-    for (const item of items) await lb.get(item.host).remove(item.staged).catch(() => {});
+    const left = await removeStaged(lb, items);
+    restored.lines.push(...left);
     if (e instanceof ChangedUnderUs) {
       throw new LockHeldError(`${f.host}: ${f.reason}; ${touched.length ? restoreSummary(restored) : 'nothing went live on any host'}`, {
         details: restored.lines,
