@@ -18,8 +18,6 @@ import { connectSsh, type SshConnection, type SshConnectOptions } from './connec
 
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_FAILURE = 4;
-/** How ssh2 fails the SFTP requests still pending when the session ends under them. */
-const SFTP_LOST = 'No response from server';
 const PERMISSION_BITS = 0o7777;
 
 interface SftpError extends Error {
@@ -89,15 +87,6 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
     return opening;
   };
 
-  /** Drops the cached connection (a later call opens a new one). */
-  const forget = async () => {
-    const pending = conn;
-    conn = undefined;
-    sftpSession = undefined;
-    const c = await pending?.catch(() => undefined);
-    c?.client.destroy();
-  };
-
   const fail = (action: string, e: unknown): Error => {
     if (isDeployerError(e)) return e; // connect failures are already explained
     const reason = (e as Error)?.message ?? String(e);
@@ -149,25 +138,13 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
     name,
 
     async read(path) {
-      const once = async () => {
+      try {
         const s = await sftp();
         const st = await statOrUndefined(s, path);
         if (!st) return undefined;
         if (!st.isFile()) throw new Error(`${path} is not a regular file`);
         const content = await call<Buffer>((cb) => s.readFile(path, cb));
         return { content, mode: st.mode & PERMISSION_BITS, uid: st.uid, gid: st.gid };
-      };
-      try {
-        try {
-          return await once();
-        } catch (e) {
-          // A read is safe to repeat: when the connection dropped under it (ssh2 fails the pending
-          // SFTP requests before the connection's own 'close' arrives), forget that connection
-          // and read once more on a new one, which also says clearly if the host is gone.
-          if ((e as Error)?.message !== SFTP_LOST) throw e;
-          await forget();
-          return await once();
-        }
       } catch (e) {
         throw fail(`read ${path}`, e);
       }
