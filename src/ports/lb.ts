@@ -41,7 +41,8 @@ export interface LbHost {
   mkdirp(path: string): Promise<void>;
   /**
    * Runs argv (quoted for the remote shell when over SSH; never a shell string built from data).
-   * `signal` kills the command (its process group over SSH) and rejects with the abort reason.
+   * An abort (Ctrl-C) stops the command itself (kills it, or its remote process group) and
+   * rejects with the abort reason: a slow `nginx -t` must not hold an interrupted run.
    */
   run(argv: readonly string[], opts?: { timeoutMs?: number; signal?: AbortSignal }): Promise<RunResult>;
   /**

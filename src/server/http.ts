@@ -102,7 +102,9 @@ export function createServe(opts: ServeOptions): Serve {
   };
 
   const route = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://x');
+    // Appended, not resolved: a request target like `//x` would otherwise parse as a host
+    // ("Invalid URL"); here it is just a path no route matches.
+    const url = new URL(`http://x${(req.url ?? '/').startsWith('/') ? req.url ?? '/' : `/${req.url}`}`);
     const method = req.method ?? 'GET';
     const path = url.pathname;
     if (method === 'GET' && path === '/') return send(res, 200, 'text/html', await opts.app.page(url.searchParams.has('fragment')));

@@ -50,6 +50,23 @@ async function writeThrough(path: string, content: Buffer, like: Like | undefine
   }
 }
 
+/**
+ * Node's recursive mkdir reports a failure on a read-only (or otherwise refusing) file system as
+ * ENOENT; creating each missing component in turn gives the real error (EROFS, EACCES, ENOSPC).
+ */
+async function realMkdirError(path: string, fallback: unknown): Promise<unknown> {
+  const missing: string[] = [];
+  for (let p = path; !(await statOrUndefined(p)) && dirname(p) !== p; p = dirname(p)) missing.unshift(p);
+  for (const p of missing) {
+    try {
+      await mkdir(p, { mode: 0o755 });
+    } catch (e) {
+      if (errno(e) !== 'EEXIST') return e;
+    }
+  }
+  return fallback;
+}
+
 export function localLbHost(name = 'local'): LbHost {
   const fail = (action: string, e: unknown): Error =>
     new StepFailedError(`${name}: ${action} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, code: 'lb.local' });
@@ -118,7 +135,7 @@ export function localLbHost(name = 'local'): LbHost {
       try {
         await mkdir(path, { recursive: true, mode: 0o755 });
       } catch (e) {
-        throw fail(`create ${path}`, e);
+        throw fail(`create ${path}`, errno(e) === 'ENOENT' ? await realMkdirError(path, e) : e);
       }
     },
     async run(argv, opts = {}): Promise<RunResult> {
@@ -128,7 +145,7 @@ export function localLbHost(name = 'local'): LbHost {
         reject: false,
         stdin: 'ignore',
         ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
-        ...(opts.signal ? { cancelSignal: opts.signal } : {}),
+        ...(opts.signal ? { cancelSignal: opts.signal, forceKillAfterDelay: 2000 } : {}),
       });
       if (r.isCanceled && opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('interrupted');
       if (r.exitCode === undefined) {

@@ -243,7 +243,7 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
         });
         return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
-        if (runOpts.signal?.aborted && e === runOpts.signal.reason) throw e;
+        if (runOpts.signal?.aborted) throw runOpts.signal.reason;
         if (e instanceof ChannelTimeoutError) {
           throw new StepFailedError(`${name}: \`${command}\` timed out after ${e.timeoutMs} ms (killed)`, { cause: e, code: 'ssh.timeout' });
         }

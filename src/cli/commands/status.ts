@@ -8,7 +8,7 @@ export function registerStatus(program: Command, run: Runner): void {
   program.command('status')
     .description('the live revision, every environment, the rollback target, and drift')
     .action(run(async (env: CommandEnv) => {
-      const facts = await gathering(env.ports, () => gatherStatusFacts(env.ports, env.config));
+      const facts = await gathering(env.ports, () => gatherStatusFacts(env.ports, env.config), env.signal);
       const status = computeStatus(env.config, facts);
       return { plan: planStatus(status), report: () => ({ text: renderStatus(status), json: { command: 'status', ...status } }) };
     }));

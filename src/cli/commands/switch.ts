@@ -39,7 +39,7 @@ export function registerSwitchCommands(program: Command, run: Runner): void {
     .option('--force', 'switch even if untested or drifting (requires --reason)', false)
     .option('--reason <text>', 'why the switch is forced (recorded in the history)')
     .action(run(async (env: CommandEnv, [rev], opts) => {
-      const facts = await gathering(env.ports, () => gatherSwitchFacts(env.ports, env.config, { action: 'switch', revision: rev!, who: whoAmI() }));
+      const facts = await gathering(env.ports, () => gatherSwitchFacts(env.ports, env.config, { action: 'switch', revision: rev!, who: whoAmI() }), env.signal);
       return switchOutcome(planSwitch(env.config, facts, force(opts)), opts);
     }));
   program.command('rollback')
@@ -49,7 +49,7 @@ export function registerSwitchCommands(program: Command, run: Runner): void {
     .option('--force', 'roll back even if untested or drifting (requires --reason)', false)
     .option('--reason <text>', 'why the rollback is forced')
     .action(run(async (env: CommandEnv, [rev], opts) => {
-      const facts = await gathering(env.ports, () => gatherRollbackFacts(env.ports, env.config, { revision: rev, who: whoAmI() }));
+      const facts = await gathering(env.ports, () => gatherRollbackFacts(env.ports, env.config, { revision: rev, who: whoAmI() }), env.signal);
       return switchOutcome(planRollback(env.config, facts, force(opts)), opts);
     }));
   program.command('history')

@@ -43,10 +43,12 @@ export interface Previous {
   /** Dynamic mode: the list the control endpoint held before; a restore PUTs it back instead of reloading. */
   control?: ControlPut;
   /**
-   * false: the new file was renamed into place but nginx never loaded it (its reload failed, so the
-   * master kept the previous configuration): putting the bytes back is the whole undo, no reload.
+   * false: the new file was renamed into place but nginx never loaded it (its reload exited
+   * non-zero, so the master kept the previous configuration): putting the bytes back is the whole
+   * undo, no reload. 'unknown': the reload was stopped (interrupted, timed out, the connection
+   * lost) and nginx may have got the signal: a restore reloads, so file and nginx agree again.
    */
-  reloaded?: boolean;
+  reloaded?: boolean | 'unknown';
 }
 
 const COMMAND_TIMEOUT_MS = 60_000;
@@ -56,7 +58,6 @@ function tail(r: RunResult): string[] {
   return text ? text.split('\n').slice(-12).map((l) => `  ${l}`) : [];
 }
 
-/** `signal` only for what is safe to cut short (a test); a reload always runs to its end. */
 async function runChecked(host: LbHost, argv: readonly string[], what: string, signal?: AbortSignal): Promise<void> {
   const r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   if (r.exitCode !== 0) {
@@ -92,9 +93,19 @@ async function getControl(host: LbHost, socket: string): Promise<ControlPut> {
 }
 
 /** Makes the running nginx use what was just renamed into place: a reload, or a control update. */
-async function activate(host: LbHost, p: { reload: readonly string[]; control?: ControlPut | undefined }): Promise<void> {
-  if (p.control) await putControl(host, p.control);
-  else await runChecked(host, p.reload, 'reload');
+async function activate(host: LbHost, p: { reload: readonly string[]; control?: ControlPut | undefined }, track?: Previous, signal?: AbortSignal): Promise<void> {
+  if (p.control) {
+    try {
+      await putControl(host, p.control);
+    } catch (e) {
+      // Refused before a byte was sent: nginx holds what it held. Anything later may have landed.
+      if (track && !(e instanceof HostFailure && /ENOENT|ECONNREFUSED|open failed/.test(e.reason))) track.reloaded = 'unknown';
+      throw e;
+    }
+    return;
+  }
+  if (track && signal) return reload(host, p.reload, track, signal);
+  await runChecked(host, p.reload, 'reload');
 }
 
 export class HostFailure extends Error {
@@ -112,6 +123,16 @@ const innerReason = (e: unknown): string => {
   const inner = e instanceof Error && e.cause instanceof Error ? e.cause : e;
   return inner instanceof Error ? inner.message : String(inner);
 };
+
+/** The live file is no longer what the plan was made from (another switch, a hand edit). */
+class ChangedUnderUs extends HostFailure {}
+
+const changedReason = (path: string) => `${path} changed since this plan was made (another switch or a manual edit); it was left as it is`;
+
+async function expectUnchanged(host: LbHost, item: FileTxnItem): Promise<void> {
+  const state = await host.read(item.path);
+  if ((state ? sha256Hex(state.content) : null) !== item.expectSha256) throw new ChangedUnderUs(host.name, changedReason(item.path));
+}
 
 function asHostFailure(host: string, e: unknown): HostFailure {
   if (e instanceof HostFailure) return e;
@@ -136,6 +157,20 @@ async function testStaged(host: LbHost, item: FileTxnItem, signal: AbortSignal):
   } finally {
     for (const f of written) await host.remove(f).catch(() => {});
   }
+}
+
+/** Runs the reload; when it did not run to an exit status of its own, nginx's state is unknown. */
+async function reload(host: LbHost, argv: readonly string[], p: Previous, signal: AbortSignal): Promise<void> {
+  let r: RunResult;
+  try {
+    r = await host.run(argv, { timeoutMs: COMMAND_TIMEOUT_MS, signal });
+  } catch (e) {
+    p.reloaded = 'unknown';
+    throw e;
+  }
+  // Killed by a signal (128+n): it may have signalled nginx before it died.
+  if (r.exitCode >= 128) p.reloaded = 'unknown';
+  if (r.exitCode !== 0) throw new HostFailure(host.name, `reload \`${displayArgv(argv)}\` exited ${r.exitCode}`, tail(r));
 }
 
 export interface RestoreOutcome {
@@ -189,6 +224,19 @@ export function restoreSummary(r: RestoreOutcome): string {
   if (r.notRestored.length) return `restoring the previous files FAILED on ${r.notRestored.join(', ')}`;
   if (r.notReloaded.length) return `the previous files were put back, but nginx could not be reloaded on ${r.notReloaded.join(', ')}`;
   return 'the previous files were restored';
+}
+
+/** Removes the staged copies; lines for those that could not be (a host that cannot be reached). */
+async function removeStaged(lb: Pick<LbHosts, 'get'>, items: readonly FileTxnItem[]): Promise<string[]> {
+  const left: string[] = [];
+  for (const item of items) {
+    try {
+      await lb.get(item.host).remove(item.staged);
+    } catch (e) {
+      left.push(`${item.host}: the staged copy ${item.staged} could not be removed (${asHostFailure(item.host, e).reason}); it is never loaded, and the next switch replaces it`);
+    }
+  }
+  return left;
 }
 
 export interface ApplyResult {
@@ -248,11 +296,11 @@ export async function applyFiles(
       if (opts.signal.aborted) throw new HostFailure(item.host, 'interrupted before anything went live');
     }
   } catch (e) {
-    for (const item of staged) await lb.get(item.host).remove(item.staged).catch(() => {});
+    const left = await removeStaged(lb, staged);
     const f = asHostFailure('?', e);
     throw new StepFailedError(`${opts.what}: ${f.host} failed the test; nothing went live on any host`, {
       code: 'nginx.test-failed',
-      details: [f.reason, ...f.output, `every host still has its previous file (byte-identical); staged files removed`],
+      details: [f.reason, ...f.output, `every host still has its previous file (byte-identical)${left.length ? '' : '; staged files removed'}`, ...left],
       hint: f.output.some((l) => /unknown directive "(lua_|balancer_by_lua|content_by_lua)/.test(l))
         ? `switch.method dynamic needs nginx's Lua module on ${f.host}: install Debian's libnginx-mod-http-lua (it loads itself through modules-enabled), or set switch.method: reload`
         : 'fix the cause shown above and run the command again',
@@ -268,9 +316,12 @@ export async function applyFiles(
       touched.push({ ...previous.find((p) => p.host === item.host && p.path === item.path)! });
       log.progress(`${item.host}: rename into place and reload`);
       try {
+        // Checked again just before the rename: a hand edit made while the test ran would otherwise
+        // be overwritten without a word (the window left is the rename itself).
+        if (item.expectSha256 !== undefined) await expectUnchanged(host, item);
         await host.rename(item.staged, item.path);
         touched.at(-1)!.reloaded = false;
-        await activate(host, item);
+        await activate(host, item, touched.at(-1)!, opts.signal);
         touched.at(-1)!.reloaded = true;
       } catch (e) {
         throw asHostFailure(item.host, e);
@@ -282,7 +333,14 @@ export async function applyFiles(
     // A rename that failed left the live file untouched: nothing to put back there.
     if (touched.at(-1)?.reloaded === undefined) touched.pop();
     const restored = await restoreAll(lb, touched, log);
-    for (const item of items) await lb.get(item.host).remove(item.staged).catch(() => {});
+    const left = await removeStaged(lb, items);
+    restored.lines.push(...left);
+    if (e instanceof ChangedUnderUs) {
+      throw new LockHeldError(`${f.host}: ${f.reason}; ${touched.length ? restoreSummary(restored) : 'nothing went live on any host'}`, {
+        details: restored.lines,
+        hint: 'run the command again to plan against what is live now',
+      });
+    }
     throw new StepFailedError(`${opts.what}: ${f.host} failed: ${f.reason}; ${restoreSummary(restored)}`, {
       code: 'nginx.apply-failed',
       details: [...f.output, ...restored.lines],

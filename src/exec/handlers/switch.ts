@@ -124,7 +124,9 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
     const restored = await restoreAll(ctx.ports.lb, previous, ctx.ports.log);
     const back: string[] = [];
     if (step.previous) {
-      const again = await probeAll(ctx, step.probes, step.previous);
+      // Checked even when an interrupt stopped the verification: cleanup is not over until the
+      // previous revision is served again (a second Ctrl-C still ends the run at once).
+      const again = await probeAll({ ...ctx, signal: new AbortController().signal }, step.probes, step.previous);
       back.push(again.ok ? `${shortSha(step.previous)} is served again through every host` : `WARNING: ${shortSha(step.previous)} is not served again: ${again.results.filter((r) => !r.ok).map((r) => `${r.probe.host}: ${r.last}`).join('; ')}`);
     }
     const recorded: string[] = [];
