@@ -139,54 +139,63 @@ describe('registry faults: test-image pulls', () => {
   /** The delta of pullSha is in the registry only; test-image must pull it. */
   const dropLocal = () => execa('docker', ['rmi', '-f', `${w.delta}:${pullSha}`], { reject: false });
 
-  async function pullLost(before: Snapshot, pulled: boolean): Promise<string[]> {
+  /**
+   * test-image pulls the digest the tag names (`<repo>@sha256:…`, so the image has no tag of its own
+   * on the engine) and, on a pass, records it beside the image as `sha256-<hex>.att`: both are the
+   * result, not leftovers.
+   */
+  async function pullLost(before: Snapshot, pulled: boolean, output: string): Promise<string[]> {
     const left = await leftovers(`deployer.tested-revision=${pullSha}`);
     const out = [...left.containers.map((c) => `test container ${c} left behind`), ...left.networks.map((n) => `network ${n} left behind`)];
-    const inspect = await execa('docker', ['image', 'inspect', `${w.delta}:${pullSha}`], { reject: false });
-    if (pulled && inspect.exitCode !== 0) out.push(`${w.delta}:${pullSha} is not on the engine after a pull that succeeded`);
-    if (!pulled && inspect.exitCode === 0) out.push(`${w.delta}:${pullSha} is on the engine after a pull that failed`);
-    return [...out, ...(await w.lost(before)).filter((l) => !l.startsWith(`local tag ${w.delta}:${pullSha}`))];
+    const digest = /@(sha256:[0-9a-f]{64})/.exec(output)?.[1];
+    const ref = digest ? `${w.delta}@${digest}` : `${w.delta}:${pullSha}`;
+    const inspect = await execa('docker', ['image', 'inspect', ref], { reject: false });
+    if (pulled && inspect.exitCode !== 0) out.push(`${ref} is not on the engine after a pull that succeeded`);
+    if (!pulled && inspect.exitCode === 0) out.push(`${ref} is on the engine after a pull that failed`);
+    const expected = (l: string) => l.startsWith(`local tag ${w.delta}:${pullSha}`) || l.startsWith(`local tag ${w.delta}:<none>`)
+      || (pulled && digest !== undefined && l.includes(`:${digest.replace(':', '-')}.att appeared in the registry`));
+    return [...out, ...(await w.lost(before)).filter((l) => !expected(l))];
   }
 
   faultCase('registry', 'test-image: registry refuses connections → exit 1, unreachable, nothing run', async () => {
     await dropLocal();
     const before = await w.snapshot();
     const r = await w.cli(['test-image', pullSha], { dir: deadDir });
-    return { exitCode: r.exitCode, expectedExit: 1, output: out(r), message: /registry 127\.0\.0\.1:\d+ is unreachable: ECONNREFUSED/, lost: await pullLost(before, false) };
+    return { exitCode: r.exitCode, expectedExit: 1, output: out(r), message: /registry 127\.0\.0\.1:\d+ is unreachable: ECONNREFUSED/, lost: await pullLost(before, false, out(r)) };
   }, T);
 
   faultCase('registry', 'test-image: 500s on the engine\'s layer download, then recovery → pulled whole and tested, exit 0', async () => {
     await dropLocal();
     const before = await w.snapshot();
     const r = await after500s(byEngine(blobGet), ['test-image', pullSha]);
-    return { exitCode: r.exitCode, expectedExit: 0, output: out(r), lost: await pullLost(before, true) };
+    return { exitCode: r.exitCode, expectedExit: 0, output: out(r), lost: await pullLost(before, true, out(r)) };
   }, T);
 
   faultCase('registry', 'test-image: 401 → exit 4 naming the credentials, password never printed, nothing pulled', async () => {
     await dropLocal();
     const before = await w.snapshot();
     const r = await withFault({ kind: 'status', status: 401 }, async () => refusedOnce(await w.cli(['test-image', pullSha])));
-    return { exitCode: r.exitCode, expectedExit: 4, output: out(r), message: /refused the credentials of deployer/, lost: await pullLost(before, false) };
+    return { exitCode: r.exitCode, expectedExit: 4, output: out(r), message: /refused the credentials of deployer/, lost: await pullLost(before, false, out(r)) };
   }, T);
 
   faultCase('registry', 'test-image: the engine\'s layer download cut once → the retry completes the pull, exit 0', async () => {
     await dropLocal();
     const before = await w.snapshot();
     const r = await withFault({ kind: 'drop', match: byEngine(blobGet), times: 1 }, () => w.cli(['test-image', pullSha]));
-    return { exitCode: r.exitCode, expectedExit: 0, output: out(r), lost: await pullLost(before, true) };
+    return { exitCode: r.exitCode, expectedExit: 0, output: out(r), lost: await pullLost(before, true, out(r)) };
   }, T);
 
   faultCase('registry', 'test-image: deployer\'s read of the image config cut once → retried, tested, exit 0', async () => {
     await dropLocal();
     const before = await w.snapshot();
     const r = await withFault({ kind: 'drop', match: byDeployer(blobGet), times: 1 }, () => w.cli(['test-image', pullSha]));
-    return { exitCode: r.exitCode, expectedExit: 0, output: out(r), message: /retrying in \d+ms/, lost: await pullLost(before, true) };
+    return { exitCode: r.exitCode, expectedExit: 0, output: out(r), message: /retrying in \d+ms/, lost: await pullLost(before, true, out(r)) };
   }, T);
 
   faultCase('registry', 'test-image: a registry that never answers → Ctrl-C exits 130, nothing run', async () => {
     await dropLocal();
     const before = await w.snapshot();
     const r = await withFault({ kind: 'hang' }, () => interruptWhen(w, ['test-image', pullSha], hungRequest));
-    return { exitCode: r.exitCode, expectedExit: 130, output: out(r), message: /SIGINT received/, lost: await pullLost(before, false) };
+    return { exitCode: r.exitCode, expectedExit: 130, output: out(r), message: /SIGINT received/, lost: await pullLost(before, false, out(r)) };
   }, T);
 });

@@ -111,6 +111,36 @@ function transferError(verb: 'push' | 'pull', ref: string, e: unknown, auth: Aut
   return new StepFailedError(`${verb} ${ref} failed: ${message}`, { cause: e, code: `${verb}.failed` });
 }
 
+/**
+ * After an interrupt, a push under way gets this long to land before deployer stops following it:
+ * a registry that never answers must not hold an interrupted run (test/faults/registry.test.ts).
+ */
+const PUSH_DRAIN_MS = 15_000;
+
+/** Rejects (and destroys the stream) once `ms` have passed since `signal` aborted; `cancel` when done. */
+function abandonAfterAbort(stream: NodeJS.ReadableStream, signal: AbortSignal, ms: number): { promise: Promise<never>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort: (() => void) | undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      timer = setTimeout(() => {
+        (stream as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+        reject(new Error(`the push did not end within ${ms / 1000} s of the interrupt; the engine may still complete it`));
+      }, ms);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => {});
+  return {
+    promise,
+    cancel() {
+      clearTimeout(timer);
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
 export async function pushImage(deps: TransferDeps, ref: string, opts: TransferOptions): Promise<PushResult> {
   const { repository, tag } = parseRef(ref);
   const auth = await deps.auth();
@@ -123,10 +153,18 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
       // caller reports what landed (a second Ctrl-C still exits at once).
       opts.signal.throwIfAborted();
       const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}) } as Docker.ImagePushOptions);
-      await followStream(deps.docker, stream, (e) => {
-        const line = tally.add(e);
-        if (line) opts.onProgress?.(`push ${ref}: ${line}`);
-      });
+      const giveUp = abandonAfterAbort(stream, opts.signal, PUSH_DRAIN_MS);
+      try {
+        await Promise.race([
+          followStream(deps.docker, stream, (e) => {
+            const line = tally.add(e);
+            if (line) opts.onProgress?.(`push ${ref}: ${line}`);
+          }),
+          giveUp.promise,
+        ]);
+      } finally {
+        giveUp.cancel();
+      }
       if (!tally.digest) throw new Error(`push of ${ref} ended without a digest (the engine's stream was cut short)`);
       let sizes: Map<string, number> | undefined;
       if (deps.layerSizes && tally.uploaded().length) {
