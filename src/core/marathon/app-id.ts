@@ -7,7 +7,7 @@ export function marathonAppId(appPrefix: string, revision: string): string {
   return `${appPrefix.replace(/\/+$/, '')}/${shortSha(revision)}`;
 }
 
-/** `/v2/apps/web-app/3f2a9c1e0b7d`: the id is appended as a path (marathon-api.md §0). */
+/** `/v2/apps/web-app/3f2a9c1e0b7d`: the id is appended as a path (docs/marathon-api.md §0). */
 export function appPath(appId: string): string {
   return `/v2/apps${appId.startsWith('/') ? appId : `/${appId}`}`;
 }

@@ -3,7 +3,7 @@ import { LABELS } from '../image-ref.js';
 import { hostProblem, portProblem } from '../nginx/validate.js';
 
 // Marathon's AppInfo and Task JSON, read defensively: fields differ across versions (null vs absent
-// vs [], `state` missing before 1.2, results keyed by taskId or instanceId; marathon-api.md §2.2).
+// vs [], `state` missing before 1.2, results keyed by taskId or instanceId; docs/marathon-api.md §2.2).
 
 export interface MarathonHealthResult {
   alive?: boolean;
@@ -93,7 +93,7 @@ export function taskInstance(task: MarathonTask, healthChecks: number): Instance
     id: task.id,
     state: taskState(task, healthChecks),
     // Bridge networking: the agent host and the allocated host port; ipAddresses holds the docker
-    // bridge IP, reachable from nowhere else (marathon-api.md §2.2).
+    // bridge IP, reachable from nowhere else (docs/marathon-api.md §2.2).
     ...(task.host && port ? { backend: { host: task.host, port } } : {}),
     lastHealth: describeHealth(task, healthChecks),
   };

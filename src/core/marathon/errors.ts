@@ -1,4 +1,4 @@
-// Marathon's error bodies across versions (marathon-api.md §6), turned into lines for a person.
+// Marathon's error bodies across versions (docs/marathon-api.md §6), turned into lines for a person.
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -1,6 +1,6 @@
 // Event-stream payloads deployer reacts to. Dispatch is on the JSON `eventType`, never on the SSE
 // event name (0.9–0.10 sent data-only frames), and one data field may hold several JSON documents
-// separated by CRLF (marathon-lb does the same split; marathon-api.md §4.1).
+// separated by CRLF (marathon-lb does the same split; docs/marathon-api.md §4.1).
 
 export type DeployEvent =
   | { type: 'deployment_success'; id: string }

@@ -5,7 +5,7 @@ import type { MarathonDeployment } from './errors.js';
 // The shapes deployer reads from Marathon's REST answers, checked where they enter (the client):
 // a field of the wrong type (`"id": 42`) is refused with its path, never met later as a TypeError.
 // Objects stay loose (other versions add fields); what deployer uses is typed, null or absent
-// wherever some Marathon version sends it so (marathon-api.md §2.2).
+// wherever some Marathon version sends it so (docs/marathon-api.md §2.2).
 
 const text = z.string();
 const labels = z.record(z.string(), z.string()).nullish();

@@ -17,7 +17,7 @@ export type PayloadStyle = 'legacy' | 'networks';
 
 /**
  * 1.5 moved Docker networking to `networks` + `container.portMappings`; before it, the network and
- * port mappings live under `container.docker` (marathon-api.md §1.2). An unparseable version gets the
+ * port mappings live under `container.docker` (docs/marathon-api.md §1.2). An unparseable version gets the
  * 1.5+ style, which every Marathon since 2017 accepts.
  */
 export function payloadStyle(version: string): PayloadStyle {

@@ -1,4 +1,4 @@
-// The event bus and `GET /v2/events` (marathon-api.md §4.1): Jetty EventSourceServlet framing —
+// The event bus and `GET /v2/events` (docs/marathon-api.md §4.1): Jetty EventSourceServlet framing —
 // `event: <type>\r\n` + `data: <json>\r\n` + `\r\n`, a bare `\r\n` heartbeat every 10 s, `Connection: close`,
 // no chunked encoding, 405 HTML unless one Accept header is exactly `text/event-stream`.
 

@@ -68,7 +68,7 @@ export class Faults {
 }
 
 function defaultBody(status: number): unknown {
-  // Leader-proxy failures are plain text, not JSON (marathon-api.md §0); internal timeouts are JSON (§6).
+  // Leader-proxy failures are plain text, not JSON (docs/marathon-api.md §0); internal timeouts are JSON (§6).
   if (status === 502 || status === 503) return 'Could not determine the current leader';
   return { message: `Injected failure (HTTP ${status})` };
 }

@@ -1,4 +1,4 @@
-// Health checks (marathon-api.md §1.3): really probes each running task through its 127.0.0.1 published
+// Health checks (docs/marathon-api.md §1.3): really probes each running task through its 127.0.0.1 published
 // port (HTTP/HTTPS/TCP and their MESOS_ variants) or `docker exec` (COMMAND). Result bookkeeping follows
 // Marathon: failures are ignored during gracePeriodSeconds until the first success, `alive` flips on every
 // result, HTTP passes on 200–399, and maxConsecutiveFailures consecutive failures kill the task

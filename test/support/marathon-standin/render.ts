@@ -1,4 +1,4 @@
-// JSON shapes by version (marathon-api.md §1.4, §2.2, §3, §4.2 and the marathon-examples/ payloads):
+// JSON shapes by version (docs/marathon-api.md §1.4, §2.2, §3, §4.2 and the marathon-examples/ payloads):
 // ≤1.4 apps: docker.network + docker.portMappings, ports/portDefinitions, nulls for unset fields;
 // ≥1.5 apps: networks + container.portMappings, empty optionals omitted; ≤1.5 tasks: hand-written writers
 // (nulls, empty healthCheckResults/servicePorts omitted); ≥1.6 tasks: RAML (None omitted, arrays always written).

@@ -1,6 +1,6 @@
 // App state, deployments and the task loop — the part of Marathon the stand-in really runs.
 //
-// Model (marathon-api.md §1.1, §1.3, §3): every API change stores the new definition first (GET shows it at
+// Model (docs/marathon-api.md §1.1, §1.3, §3): every API change stores the new definition first (GET shows it at
 // once), then starts a deployment for that app. A reconcile loop (every 500 ms and right after each change) drives
 // the app's tasks towards the definition: new-config tasks are launched, old-config tasks are killed as new
 // ones become ready (upgradeStrategy minimumHealthCapacity / maximumOverCapacity), crashed tasks are relaunched

@@ -1,5 +1,5 @@
 // HTTP layer: request log, injected failures, basic auth, routing, JSON bodies and status codes
-// (marathon-api.md §1–§6). Anything not routed here answers 404 JSON and is recorded in `unhandled`.
+// (docs/marathon-api.md §1–§6). Anything not routed here answers 404 JSON and is recorded in `unhandled`.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { jetty405, type EventBus } from './events.js';

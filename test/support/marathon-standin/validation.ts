@@ -1,6 +1,6 @@
 // App definition reading, legacy→canonical translation, defaults and validation, in Marathon's order:
 // 1. JSON "reads" (types, required fields, enum literals) → {"message":"Invalid JSON","details":[{path,errors}]}
-//    with 400 (≤1.4) or 422 (≥1.5) (marathon-api.md §6);
+//    with 400 (≤1.4) or 422 (≥1.5) (docs/marathon-api.md §6);
 // 2. translation of the deprecated API (docker.network, docker.portMappings, ports, ipAddress, uris) into the
 //    canonical one (networks, container.portMappings, portDefinitions, fetch) — accepted by every version,
 //    mixing both styles is rejected on ≥1.5 (§1.2; AppNormalization/AppValidation "validateOldAppAPI");

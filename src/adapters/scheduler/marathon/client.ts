@@ -180,7 +180,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
           try {
             body = raw ? JSON.parse(raw) : undefined;
           } catch {
-            // leader-proxy errors are text or HTML (marathon-api.md §0)
+            // leader-proxy errors are text or HTML (docs/marathon-api.md §0)
           }
           if (status >= 200 && status < 300) {
             const checked = o.schema.safeParse(body, { reportInput: true });
@@ -218,7 +218,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
           throw e;
         }
         const status = res.statusCode ?? 0;
-        // A standby answers /v2/events with a redirect to the leader since 1.7 (marathon-api.md §0).
+        // A standby answers /v2/events with a redirect to the leader since 1.7 (docs/marathon-api.md §0).
         if (status >= 300 && status < 400 && res.headers.location && hop < 3) {
           res.resume();
           target = new URL(res.headers.location, target);

@@ -6,7 +6,7 @@ import type { MarathonClient } from './client.js';
 // The SSE event stream /v2/events. Jetty compares the Accept header with equals(), so it must be
 // exactly `text/event-stream` (anything else is a 405). Frames use CRLF and blank keepalives every
 // 10 s; events during a disconnect are lost, so a drop is reported and the caller falls back to
-// polling (marathon-api.md §4.1).
+// polling (docs/marathon-api.md §4.1).
 
 export interface EventStream {
   readonly up: boolean;
@@ -30,7 +30,7 @@ const MAX_LINE = 1024 * 1024;
 export function eventsPath(): string {
   const q = new URLSearchParams();
   for (const t of WATCHED_EVENT_TYPES) q.append('event_type', t);
-  // Accepted 1.5.9+, default 1.7, only format 1.8+; older versions ignore it (marathon-api.md §4.1).
+  // Accepted 1.5.9+, default 1.7, only format 1.8+; older versions ignore it (docs/marathon-api.md §4.1).
   q.append('plan-format', 'light');
   return `/v2/events?${q.toString()}`;
 }

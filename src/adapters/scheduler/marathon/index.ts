@@ -17,7 +17,7 @@ import { Waker } from './waker.js';
 // The cluster scheduler: an environment is one Marathon app `<appPrefix>/<sha12>`. deploy PUTs the
 // app, then waits for *our* deployment on the event stream (polling /v2/deployments when the stream
 // is down), then for every task to be running with all health results alive. Marathon never fails a
-// crash-looping deployment, so deployer keeps its own deadline (marathon-api.md §1.3).
+// crash-looping deployment, so deployer keeps its own deadline (docs/marathon-api.md §1.3).
 
 export interface MarathonSchedulerOptions {
   client: MarathonClient;
