@@ -207,6 +207,31 @@ describe('sshLbHost.run', () => {
     await h.close();
   });
 
+  it('a read that meets a connection dropped while idle reconnects once by itself', async () => {
+    const h = lbHost();
+    await writeFile(p('idle.conf'), 'still here\n');
+    await h.read(p('idle.conf'));
+    const before = await logins();
+    // Issued before the client has seen the close: the request goes to the dead session.
+    for (const pid of sshd.process.tree().filter((x) => x !== sshd.pid)) process.kill(pid, 'SIGKILL');
+    const reads = await Promise.all([h.read(p('idle.conf')), h.read(p('idle.conf'))]);
+    expect(reads.map((r) => r?.content.toString())).toEqual(['still here\n', 'still here\n']);
+    expect(await logins()).toBe(before + 1);
+    await h.close();
+  });
+
+  it('a rename that meets a dropped connection is not repeated, and the next call reconnects', async () => {
+    const h = lbHost();
+    await writeFile(p('from.conf'), 'x\n');
+    await h.read(p('from.conf'));
+    for (const pid of sshd.process.tree().filter((x) => x !== sshd.pid)) process.kill(pid, 'SIGKILL');
+    const err = await h.rename(p('from.conf'), p('to.conf')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect((err as Error).message).toMatch(/rename .*No response from server/);
+    expect((await h.read(p('from.conf')))?.content.toString()).toBe('x\n');
+    await h.close();
+  });
+
   it('a refused host key surfaces from the first operation as exit 4, and nothing is written', async () => {
     const kh = p('wrong_known_hosts');
     await writeFile(kh, `[127.0.0.1]:${sshd.port} ssh-ed25519 ${Buffer.concat([Buffer.from([0, 0, 0, 11]), Buffer.from('ssh-ed25519'), Buffer.from([0, 0, 0, 32]), Buffer.alloc(32, 7)]).toString('base64')}\n`);

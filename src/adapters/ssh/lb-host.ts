@@ -21,6 +21,8 @@ import { connectSsh, type SshConnection, type SshConnectOptions } from './connec
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_FAILURE = 4;
 const PERMISSION_BITS = 0o7777;
+// What ssh2 answers a request whose connection or channel went away underneath it.
+const CONNECTION_LOST = /^(No response from server|Not connected)$/;
 
 interface SftpError extends Error {
   code?: number;
@@ -44,6 +46,10 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
   const name = opts.name ?? formatSshTarget({ user: opts.user, host: opts.host, port: opts.port ?? 22 });
   let conn: Promise<SshConnection> | undefined;
   let sftpSession: Promise<SFTPWrapper> | undefined;
+  // The settled values of the two promises above, so a lost session is forgotten synchronously.
+  let connNow: SshConnection | undefined;
+  let sftpNow: SFTPWrapper | undefined;
+  const ownerOf = new WeakMap<SFTPWrapper, SshConnection>();
 
   // A dropped connection (or SFTP session) is reopened by the next call, not reused. The guards
   // keep a late 'close' of an old connection from forgetting a newer one.
@@ -56,8 +62,11 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
         c.client.once('close', () => {
           if (conn !== opening) return;
           conn = undefined;
+          connNow = undefined;
           sftpSession = undefined;
+          sftpNow = undefined;
         });
+        if (conn === opening) connNow = c;
         return c;
       },
       (e) => {
@@ -72,12 +81,21 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
   const sftp = (): Promise<SFTPWrapper> => {
     if (sftpSession) return sftpSession;
     const opening: Promise<SFTPWrapper> = connection()
-      .then((c) => call<SFTPWrapper>((cb) => c.client.sftp(cb)))
+      .then(async (c) => {
+        const s = await call<SFTPWrapper>((cb) => c.client.sftp(cb));
+        ownerOf.set(s, c);
+        c.client.once('close', () => lostSessions.add(s));
+        return s;
+      })
       .then(
         (s) => {
           s.once('close', () => {
-            if (sftpSession === opening) sftpSession = undefined;
+            lostSessions.add(s);
+            if (sftpSession !== opening) return;
+            sftpSession = undefined;
+            sftpNow = undefined;
           });
+          if (sftpSession === opening) sftpNow = s;
           return s;
         },
         (e) => {
@@ -87,6 +105,41 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
       );
     sftpSession = opening;
     return opening;
+  };
+
+  // A session that met a dropped connection is forgotten at once, so the next call reconnects even
+  // when ssh2 fails the pending request before it reports the close. Reads and whole-file
+  // replacements are safe to repeat, so those reconnect once themselves: an SSH connection left idle
+  // through a long health wait may have been cut by a firewall in between.
+  const lostSessions = new WeakSet<SFTPWrapper>();
+  const withSftp = async <T>(repeatable: boolean, fn: (s: SFTPWrapper) => Promise<T>): Promise<T> => {
+    const s = await sftp();
+    try {
+      return await fn(s);
+    } catch (e) {
+      if (!lostSessions.has(s) && !CONNECTION_LOST.test((e as Error)?.message ?? '')) throw e;
+      forget(s);
+      if (!repeatable) throw e;
+      opts.log?.debug(`${name}: the SSH session dropped (${(e as Error).message}); reconnecting once`);
+      return fn(await sftp());
+    }
+  };
+  const forget = (s: SFTPWrapper) => {
+    lostSessions.add(s);
+    if (sftpNow === s) {
+      sftpSession = undefined;
+      sftpNow = undefined;
+    }
+    const c = ownerOf.get(s);
+    if (c) forgetConnection(c);
+  };
+  const forgetConnection = (c: SshConnection) => {
+    if (connNow !== c) return;
+    conn = undefined;
+    connNow = undefined;
+    sftpSession = undefined;
+    sftpNow = undefined;
+    void Promise.resolve(c.end()).catch(() => {});
   };
 
   const fail = (action: string, e: unknown): Error => {
@@ -141,12 +194,13 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
 
     async read(path) {
       try {
-        const s = await sftp();
-        const st = await statOrUndefined(s, path);
-        if (!st) return undefined;
-        if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-        const content = await call<Buffer>((cb) => s.readFile(path, cb));
-        return { content, mode: st.mode & PERMISSION_BITS, uid: st.uid, gid: st.gid };
+        return await withSftp(true, async (s) => {
+          const st = await statOrUndefined(s, path);
+          if (!st) return undefined;
+          if (!st.isFile()) throw new Error(`${path} is not a regular file`);
+          const content = await call<Buffer>((cb) => s.readFile(path, cb));
+          return { content, mode: st.mode & PERMISSION_BITS, uid: st.uid, gid: st.gid };
+        });
       } catch (e) {
         throw fail(`read ${path}`, e);
       }
@@ -154,7 +208,7 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
 
     async writeFile(path, content, like) {
       try {
-        await writeThrough(await sftp(), path, content, like);
+        await withSftp(true, (s) => writeThrough(s, path, content, like));
       } catch (e) {
         throw fail(`write ${path}`, e);
       }
@@ -163,21 +217,25 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
     async writeAtomic(path, content, like) {
       const dir = posix.dirname(path);
       const tmp = posix.join(dir, `.${posix.basename(path)}.deployer-${randomBytes(6).toString('hex')}.tmp`);
-      let s: SFTPWrapper | undefined;
       try {
-        s = await sftp();
-        const current = like ?? (await statOrUndefined(s, path));
-        await writeThrough(s, tmp, content, current && { mode: current.mode, uid: current.uid, gid: current.gid });
-        await posixRename(s, tmp, path);
+        await withSftp(true, async (s) => {
+          try {
+            const current = like ?? (await statOrUndefined(s, path));
+            await writeThrough(s, tmp, content, current && { mode: current.mode, uid: current.uid, gid: current.gid });
+            await posixRename(s, tmp, path);
+          } catch (e) {
+            await callVoid((cb) => s.unlink(tmp, cb)).catch(() => {});
+            throw e;
+          }
+        });
       } catch (e) {
-        if (s) await callVoid((cb) => s!.unlink(tmp, cb)).catch(() => {});
         throw fail(`write ${path} (atomically, through ${tmp})`, e);
       }
     },
 
     async rename(from, to) {
       try {
-        await posixRename(await sftp(), from, to);
+        await withSftp(false, (s) => posixRename(s, from, to));
       } catch (e) {
         throw fail(`rename ${from} to ${to}`, e);
       }
@@ -185,11 +243,12 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
 
     async remove(path) {
       try {
-        const s = await sftp();
-        const st = await statOrUndefined(s, path, true);
-        if (!st) return;
-        if (st.isDirectory()) await callVoid((cb) => s.rmdir(path, cb));
-        else await callVoid((cb) => s.unlink(path, cb));
+        await withSftp(true, async (s) => {
+          const st = await statOrUndefined(s, path, true);
+          if (!st) return;
+          if (st.isDirectory()) await callVoid((cb) => s.rmdir(path, cb));
+          else await callVoid((cb) => s.unlink(path, cb));
+        });
       } catch (e) {
         throw fail(`remove ${path}`, e);
       }
@@ -197,15 +256,16 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
 
     async mkdirExclusive(path) {
       try {
-        const s = await sftp();
-        try {
-          await callVoid((cb) => s.mkdir(path, { mode: 0o755 }, cb));
-          return true;
-        } catch (e) {
-          if ((e as SftpError).code !== SFTP_FAILURE) throw e;
-          if (await statOrUndefined(s, path, true)) return false;
-          throw e;
-        }
+        return await withSftp(false, async (s) => {
+          try {
+            await callVoid((cb) => s.mkdir(path, { mode: 0o755 }, cb));
+            return true;
+          } catch (e) {
+            if ((e as SftpError).code !== SFTP_FAILURE) throw e;
+            if (await statOrUndefined(s, path, true)) return false;
+            throw e;
+          }
+        });
       } catch (e) {
         throw fail(`create ${path}`, e);
       }
@@ -213,21 +273,22 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
 
     async mkdirp(path) {
       try {
-        const s = await sftp();
-        const parts = posix.resolve('/', path).split('/').filter(Boolean);
-        let current = '';
-        for (const part of parts) {
-          current += `/${part}`;
-          const st = await statOrUndefined(s, current);
-          if (st?.isDirectory()) continue;
-          if (st) throw new Error(`${current} exists and is not a directory`);
-          try {
-            await callVoid((cb) => s.mkdir(current, { mode: 0o755 }, cb));
-          } catch (e) {
-            // Created by someone else in the meantime is fine.
-            if (!(await statOrUndefined(s, current))?.isDirectory()) throw e;
+        await withSftp(true, async (s) => {
+          const parts = posix.resolve('/', path).split('/').filter(Boolean);
+          let current = '';
+          for (const part of parts) {
+            current += `/${part}`;
+            const st = await statOrUndefined(s, current);
+            if (st?.isDirectory()) continue;
+            if (st) throw new Error(`${current} exists and is not a directory`);
+            try {
+              await callVoid((cb) => s.mkdir(current, { mode: 0o755 }, cb));
+            } catch (e) {
+              // Created by someone else in the meantime is fine.
+              if (!(await statOrUndefined(s, current))?.isDirectory()) throw e;
+            }
           }
-        }
+        });
       } catch (e) {
         throw fail(`create ${path}`, e);
       }
@@ -235,14 +296,16 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
 
     async run(argv, runOpts = {}): Promise<RunResult> {
       const command = quoteArgv(argv);
+      let c: SshConnection | undefined;
       try {
-        const c = await connection();
+        c = await connection();
         const r = await runOnChannel(c.client, command, {
           ...(runOpts.timeoutMs !== undefined ? { timeoutMs: runOpts.timeoutMs } : {}),
           ...(runOpts.signal ? { signal: runOpts.signal } : {}),
         });
         return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
       } catch (e) {
+        if (c && (e instanceof ChannelLostError || CONNECTION_LOST.test((e as Error)?.message ?? ''))) forgetConnection(c);
         if (runOpts.signal?.aborted) throw runOpts.signal.reason;
         if (e instanceof ChannelTimeoutError) {
           throw new StepFailedError(`${name}: \`${command}\` timed out after ${e.timeoutMs} ms (killed)`, { cause: e, code: 'ssh.timeout' });
@@ -253,12 +316,14 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
     },
 
     async control(socket, req) {
+      let c: SshConnection | undefined;
       try {
-        const c = await connection();
+        const open = (c = await connection());
         // direct-streamlocal@openssh.com: sshd connects to the socket on its side (AllowStreamLocalForwarding, on by default).
-        const stream = await call<Duplex>((cb) => c.client.openssh_forwardOutStreamLocal(socket, cb as Cb<ClientChannel>));
+        const stream = await call<Duplex>((cb) => open.client.openssh_forwardOutStreamLocal(socket, cb as Cb<ClientChannel>));
         return await requestOverStream(stream, req);
       } catch (e) {
+        if (c && CONNECTION_LOST.test((e as Error)?.message ?? '')) forgetConnection(c);
         throw fail(`control request to ${socket}`, e);
       }
     },
@@ -266,7 +331,9 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
     async close() {
       const pending = conn;
       conn = undefined;
+      connNow = undefined;
       sftpSession = undefined;
+      sftpNow = undefined;
       if (!pending) return;
       const c = await pending.catch(() => undefined);
       await c?.end();
