@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import type { DoctorPort } from '../ports/doctor.js';
 import type { Log } from '../ports/log.js';
-import { engineError } from './docker/client.js';
+import { engineError } from './docker/engine-errors.js';
 import type { CredentialsLoader } from './docker/registry-auth.js';
 import { localLbHost } from './lb/local.js';
 import { registryClient } from './registry.js';

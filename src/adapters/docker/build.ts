@@ -2,7 +2,7 @@ import type Docker from 'dockerode';
 import { dockerignoreMatcher } from '../../core/build/dockerignore.js';
 import { StepFailedError } from '../../core/errors.js';
 import type { BuildRequest } from '../../ports/images.js';
-import { engineError } from './client.js';
+import { engineError } from './engine-errors.js';
 import { filterTar } from './context.js';
 import { DockerStreamError, followStream, type ProgressEvent } from './progress.js';
 

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { parseRef } from '../../core/build/refs.js';
 import type { CommitRequest } from '../../ports/images.js';
-import { engineError } from './client.js';
+import { engineError } from './engine-errors.js';
 
 // docker commit with the whole config in the body (_query/_body split, docs/traps.md §1):
 // the config the planner computed from the base image is what the new image gets.

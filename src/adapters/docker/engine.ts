@@ -2,47 +2,15 @@ import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, ImageInfo, LocalImage } from '../../ports/docker.js';
-import { engineError, statusOf } from './client.js';
+import { engineError, statusOf } from './engine-errors.js';
+import { labelFilter, toContainerInfo, toImageInfo } from './engine-json.js';
 import { LineSplitter } from './lines.js';
-
-function labelFilter(labels: Record<string, string>): string[] {
-  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
-}
-
-function toContainerInfo(c: Docker.ContainerInspectInfo): ContainerInfo {
-  const ports: ContainerInfo['ports'] = [];
-  for (const [key, bindings] of Object.entries(c.NetworkSettings?.Ports ?? {})) {
-    const containerPort = Number(key.split('/')[0]);
-    for (const b of bindings ?? []) ports.push({ containerPort, hostIp: b.HostIp, hostPort: Number(b.HostPort) });
-  }
-  return {
-    id: c.Id,
-    name: c.Name.replace(/^\//, ''),
-    image: c.Config.Image,
-    labels: c.Config.Labels ?? {},
-    running: c.State.Running,
-    status: c.State.Status,
-    exitCode: c.State.Running ? undefined : c.State.ExitCode,
-    restartCount: c.RestartCount ?? 0,
-    ports,
-    createdAt: new Date(c.Created),
-  };
-}
 
 export function dockerEngine(docker: Docker): DockerPort {
   return {
     async imageInfo(ref) {
       try {
-        const i = await docker.getImage(ref).inspect();
-        return {
-          id: i.Id,
-          repoTags: i.RepoTags ?? [],
-          repoDigests: i.RepoDigests ?? [],
-          created: new Date(i.Created),
-          labels: i.Config?.Labels ?? {},
-          layers: i.RootFS?.Layers?.length ?? 0,
-          config: i.Config as ImageInfo['config'],
-        } satisfies ImageInfo;
+        return toImageInfo(await docker.getImage(ref).inspect());
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
         throw engineError(`inspect image ${ref}`, e);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type Docker from 'dockerode';
 import * as tarStream from 'tar-stream';
 import type { FsEntry, FsManifest, FsType } from '../../core/build/fs-diff.js';
-import { engineError } from './client.js';
+import { engineError } from './engine-errors.js';
 
 // An image's file system, hashed as it streams: a container is created (never started), exported
 // (`docker export`: the merged view, no whiteouts), and removed. Memory stays flat: only one

@@ -2,8 +2,9 @@ import type Docker from 'dockerode';
 import { PreconditionError } from '../../core/errors.js';
 import type { SwarmNode, SwarmPort, SwarmService, SwarmTask } from '../../ports/swarm.js';
 import { demuxBuffer } from './engine.js';
-import { engineError, statusOf } from './client.js';
+import { engineError, statusOf } from './engine-errors.js';
 import { authConfig, registryKey, type CredentialsLoader } from './registry-auth.js';
+import { labelFilter } from './engine-json.js';
 
 // The SwarmPort over dockerode's service, task and node API. Only a manager answers these; any
 // other engine answers 503, turned here into one clear error naming `docker swarm init`.
@@ -39,7 +40,6 @@ interface RawNode {
   ManagerStatus?: { Addr?: string };
 }
 
-const labelFilter = (labels: Record<string, string>) => Object.entries(labels).map(([k, v]) => `${k}=${v}`);
 
 function notManager(action: string, e: unknown): Error {
   if (statusOf(e) !== 503) return engineError(action, e);

@@ -5,7 +5,7 @@ import { parseRef } from '../../core/build/refs.js';
 import { redactText, sensitive } from '../../core/sensitive.js';
 import type { PushResult, TransferOptions } from '../../ports/images.js';
 import type { Log } from '../../ports/log.js';
-import { daemonMessage } from './client.js';
+import { daemonMessage } from './engine-errors.js';
 import { humanBytes } from '../../core/bytes.js';
 import { followStream, type ProgressEvent } from './progress.js';
 
