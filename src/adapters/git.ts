@@ -1,11 +1,12 @@
-import { execa, ExecaError } from 'execa';
 import { PassThrough, type Readable } from 'node:stream';
 import { parseRawDiff } from '../core/changes/git-raw.js';
 import { PreconditionError, StepFailedError, UsageError } from '../core/errors.js';
 import type { GitPort } from '../ports/git.js';
 import { abortedOr } from './abort.js';
 
-// git through execa with argv arrays: revisions and paths from users never meet a shell.
+// git through execa with argv arrays: revisions and paths from users never meet a shell. execa is
+// imported on the first git call: commands that never run git (switch, status) skip loading it.
+const loadExeca = () => import('execa');
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -19,6 +20,7 @@ const GIT_ENV = { GIT_LITERAL_PATHSPECS: '1' } as const;
 // (the interruption, exit 130: src/adapters/abort.ts), never execa's "Command was canceled".
 async function git(cwd: string, args: string[], signal?: AbortSignal): Promise<{ stdout: string }> {
   try {
+    const { execa } = await loadExeca();
     return await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
   } catch (e) {
     throw abortedOr(signal, e);
@@ -27,6 +29,7 @@ async function git(cwd: string, args: string[], signal?: AbortSignal): Promise<{
 
 async function gitBytes(cwd: string, args: string[], signal?: AbortSignal): Promise<Buffer> {
   try {
+    const { execa } = await loadExeca();
     const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
     return Buffer.from(r.stdout);
   } catch (e) {
@@ -127,26 +130,29 @@ export function gitAt(root: string, opts: { signal?: AbortSignal } = {}): GitPor
     archive(rev, paths, opts = {}) {
       const args = ['archive', '--format=tar', ...(opts.prefix ? [`--prefix=${opts.prefix}`] : []), rev];
       if (paths && paths.length) args.push('--', ...paths);
-      const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
       // The tar ends only once git has exited successfully: a failing git (bad path, corrupt object)
       // must fail the stream, never hand Docker a truncated tar that looks complete.
       const out = new PassThrough();
-      proc.stdout.pipe(out, { end: false });
-      proc.then(
-        () => out.end(),
-        (e: unknown) => {
-          if (signal?.aborted) return out.destroy(signal.reason as Error);
-          const stderr = Buffer.from((e as { stderr?: Uint8Array }).stderr ?? new Uint8Array()).toString('utf8').trim();
-          out.destroy(new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${stderr || String(e)}`, { cause: e, code: 'git.archive' }));
-        },
-      );
+      loadExeca().then(({ execa }) => {
+        if (out.destroyed) return;
+        const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
+        proc.stdout.pipe(out, { end: false });
+        proc.then(
+          () => out.end(),
+          (e: unknown) => {
+            if (signal?.aborted) return out.destroy(signal.reason as Error);
+            const stderr = Buffer.from((e as { stderr?: Uint8Array }).stderr ?? new Uint8Array()).toString('utf8').trim();
+            out.destroy(new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${stderr || String(e)}`, { cause: e, code: 'git.archive' }));
+          },
+        );
+      }, (e: unknown) => out.destroy(e as Error));
       return opts.prefix ? withoutEntry(out, opts.prefix.replace(/\/+$/, '')) : out;
     },
     async show(rev, path) {
       try {
         return await gitBytes(root, ['show', `${rev}:${path}`], signal);
       } catch (e) {
-        if (e instanceof ExecaError) return undefined;
+        if (e instanceof (await loadExeca()).ExecaError) return undefined;
         throw e;
       }
     },

@@ -1,5 +1,4 @@
 import { createInterface } from 'node:readline';
-import { execa } from 'execa';
 import type { HookResult, HookRunner } from '../ports/hooks.js';
 
 // Hooks as local processes through execa with argv (never a shell), in their own process group so
@@ -18,6 +17,8 @@ export function localHooks(opts: { cwd: string; env: NodeJS.ProcessEnv }): HookR
   const base = hookBaseEnv(opts.env);
   return {
     async run(run): Promise<HookResult> {
+      // Loaded here, not at start-up: most runs have no hooks (src/adapters/lazy.ts says why it matters).
+      const { execa } = await import('execa');
       const sub = execa(run.argv[0]!, run.argv.slice(1), {
         cwd: opts.cwd,
         env: { ...base, ...run.env },

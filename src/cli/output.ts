@@ -1,5 +1,5 @@
 import chalk, { chalkStderr } from 'chalk';
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import type { Paint } from '../core/render-plan.js';
 import type { Step } from '../core/steps/index.js';
 import type { StepObserver } from '../exec/executor.js';
@@ -40,6 +40,10 @@ export function createOutput(opts: OutputOptions): Output {
   // ora hangs on a 0-column TTY (docs/traps.md §4): require a real width.
   const spinners = Boolean(stderr.isTTY && (stderr.columns ?? 0) > 0 && !('CI' in env) && env.TERM !== 'dumb') && !opts.json;
   let spinner: Ora | undefined;
+  // ora is loaded only for a terminal (never for Jenkins or a pipe), starting now so it is there by
+  // the first step; a step that starts before it arrives prints a plain line instead.
+  let ora: typeof import('ora').default | undefined;
+  if (spinners) import('ora').then((m) => (ora = m.default), () => {});
 
   const stamp = () => (spinners ? '' : `${new Date().toISOString().slice(11, 19)} `);
   const line = (text: string) => {
@@ -57,7 +61,7 @@ export function createOutput(opts: OutputOptions): Output {
   const observer: StepObserver = {
     started(step: Step, i: number, total: number) {
       const text = `[${i + 1}/${total}] ${step.title}`;
-      if (spinners) {
+      if (spinners && ora) {
         stopSpinner();
         spinner = ora({ text, stream: stderr, discardStdin: false, isEnabled: true }).start();
       } else {

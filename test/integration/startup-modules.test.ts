@@ -35,6 +35,8 @@ beforeAll(async () => {
   await repo.commit('b', { write: { 'a.txt': 'b\n' } });
   dir = await mkdtemp(join(tmpdir(), 'deployer-startup-'));
   await writeFile(join(dir, 'deployer.yaml'), `app: tiny\nimages: { full: t-full, delta: t }\nbuild: { context: ${JSON.stringify(repo.dir)}, appDir: /app }\n`);
+  await writeFile(join(dir, 'status.yaml'), `app: tiny-${process.pid}\nimages: { full: t-full, delta: t }\nbuild: { context: ${JSON.stringify(repo.dir)}, appDir: /app }\n`
+    + `deploy: { scheduler: docker, port: 8000 }\nstate: { dir: ${JSON.stringify(join(dir, 'state'))} }\n`);
 }, 120_000);
 
 afterAll(async () => {
@@ -54,5 +56,10 @@ describe('start-up loads only what a command uses', () => {
     const loaded = await packagesLoaded(['changes', 'HEAD~1', 'HEAD'], dir);
     expect(loaded).toEqual(expect.arrayContaining(['execa', 'zod', 'yaml']));
     for (const heavy of ['dockerode', 'ssh2', 'tar-stream', 'docker-modem']) expect(loaded).not.toContain(heavy);
+  });
+
+  it('status lists the docker environments over the engine socket: no dockerode, ssh2 or execa', async () => {
+    const loaded = await packagesLoaded(['--config', 'status.yaml', 'status'], dir);
+    for (const heavy of ['dockerode', 'docker-modem', 'ssh2', 'execa', 'ora', 'tar-stream']) expect(loaded).not.toContain(heavy);
   });
 });

@@ -2,13 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { connect } from 'node:net';
-import { execa } from 'execa';
 import { StepFailedError } from '../../core/errors.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import { runArgv } from '../run-argv.js';
 import { requestOverStream } from './control-http.js';
 
 // The load balancer on this machine: node:fs for files (a temp file beside the target, owner and mode
-// set on the open descriptor, fsync, rename), execa with argv for commands (never a shell).
+// set on the open descriptor, fsync, rename), argv for commands (never a shell: src/adapters/run-argv.ts).
 
 const PERMISSION_BITS = 0o7777;
 
@@ -139,18 +139,14 @@ export function localLbHost(name = 'local'): LbHost {
       }
     },
     async run(argv, opts = {}): Promise<RunResult> {
-      const [file, ...args] = argv;
-      if (!file) throw fail('run', new Error('empty command'));
-      const r = await execa(file, args, {
-        reject: false,
-        stdin: 'ignore',
-        ...(opts.timeoutMs !== undefined ? { timeout: opts.timeoutMs } : {}),
-        ...(opts.signal ? { cancelSignal: opts.signal, forceKillAfterDelay: 2000 } : {}),
+      const r = await runArgv(argv, {
+        ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
       });
-      if (r.isCanceled && opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('interrupted');
+      if (r.aborted && opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('interrupted');
       if (r.exitCode === undefined) {
         // Not started (ENOENT) or killed: say so instead of inventing an exit code.
-        throw fail(`\`${r.escapedCommand}\``, new Error(r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.shortMessage ?? r.message));
+        throw fail(`\`${argv.join(' ')}\``, new Error(r.timedOut ? `timed out after ${opts.timeoutMs} ms` : r.failure ?? 'no exit status'));
       }
       return { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr };
     },
