@@ -78,6 +78,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
       clock: systemClock,
       log: out,
       env: process.env,
+      signal,
     }),
     images,
     registry: registryImages(host, () => registryClientFor(host!)),

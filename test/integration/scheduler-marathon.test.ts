@@ -275,8 +275,9 @@ describe('marathon client: retries, errors, auth', () => {
   it('gives up after the retries with a clear message', async () => {
     const m = modern;
     const s = schedulerFor(m);
-    for (let i = 0; i < 3; i++) m.failNext('GET', '/v2/apps/web-app/', 503);
-    await expect(s.get('web-app', rev())).rejects.toThrow(/^Marathon could not read app \/web-app\/\w+ \(503 after 3 attempts\): Could not determine the current leader$/);
+    const r = rev();
+    for (let i = 0; i < 3; i++) m.failNext('GET', `/v2/apps${appIdOf(r)}`, 500, { message: 'boom' });
+    await expect(s.get('web-app', r)).rejects.toThrow(/^Marathon could not read app \/web-app\/\w+ \(500 after 3 attempts\): boom$/);
   });
 
   it('connection refused: retried, then "cannot reach Marathon"', async () => {
@@ -309,7 +310,7 @@ describe('marathon client: retries, errors, auth', () => {
     try {
       const anonymous = await schedulerFor(m).about().catch((e: unknown) => e) as StepFailedError;
       expect(anonymous.code).toBe('marathon.auth');
-      expect(anonymous.hint).toBe('set DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD');
+      expect(anonymous.hint).toBe('set DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD (basic auth) or DEPLOYER_MARATHON_TOKEN (DC/OS)');
       const s = schedulerFor(m, {}, { auth: { user: sensitive('deployer'), password: sensitive('s3cret') } });
       expect(await s.about()).toMatchObject({ version: '1.10.0' });
       expect(await s.list('web-app')).toEqual([]);

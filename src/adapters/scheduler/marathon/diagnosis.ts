@@ -1,20 +1,16 @@
-import { environmentFromApp, type MarathonApp } from '../../../core/marathon/app-info.js';
-import { describeDeployment, type MarathonDeployment } from '../../../core/marathon/errors.js';
+import { environmentFromApp } from '../../../core/marathon/app-info.js';
+import { describeDeployment } from '../../../core/marathon/errors.js';
+import type { MarathonReads } from './reads.js';
 
 // What a person needs when a Marathon deployment did not become healthy: the app's counts, our
 // deployment (still running? which step?), every task's state and health, and the last task failure.
 // Marathon's API does not serve task logs (they live in the Mesos sandbox).
 
-export async function marathonDiagnosis(
-  getApp: (id: string) => Promise<MarathonApp | undefined>,
-  getDeployments: () => Promise<MarathonDeployment[]>,
-  appId: string,
-  deploymentId: string,
-): Promise<string[]> {
+export async function marathonDiagnosis(reads: MarathonReads, appId: string, deploymentId: string): Promise<string[]> {
   const lines: string[] = [];
   const [app, deployments] = await Promise.all([
-    getApp(appId).catch((e: unknown) => e instanceof Error ? e : new Error(String(e))),
-    getDeployments().catch((e: unknown) => e instanceof Error ? e : new Error(String(e))),
+    reads.app(appId).catch(asError),
+    reads.deployments().catch(asError),
   ]);
   if (deployments instanceof Error) {
     lines.push(`deployments: could not be read (${deployments.message})`);
@@ -43,3 +39,5 @@ export async function marathonDiagnosis(
   if (f) lines.push(`last task failure: ${f.state ?? '?'} at ${f.timestamp ?? '?'}${f.host ? ` on ${f.host}` : ''}: ${f.message ?? ''}`.trimEnd());
   return lines;
 }
+
+const asError = (e: unknown): Error => (e instanceof Error ? e : new Error(String(e)));
