@@ -10,6 +10,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { makeAgents, type AgentOptions } from './agents.js';
 import { DockerRunner } from './docker-runner.js';
 import { EventBus, type MarathonEvent } from './events.js';
 import { Faults } from './faults.js';
@@ -19,6 +20,7 @@ import { createHandler, type RecordedRequest } from './server.js';
 import { absoluteId } from './validation.js';
 
 export type { MarathonEvent } from './events.js';
+export type { AgentOptions } from './agents.js';
 export type { RecordedRequest } from './server.js';
 
 export interface MarathonStandinOptions {
@@ -30,6 +32,10 @@ export interface MarathonStandinOptions {
   labelPrefix?: string;
   /** Image for apps without container.docker (Mesos command tasks); default deployer-base/busybox:latest. */
   commandImage?: string;
+  /** Mesos agents the tasks are placed on (default: one agent `127.0.0.1`, 16 cpus, 32 GiB). An app whose
+   *  constraints, roles or resources no agent offers gets no tasks: its deployment never ends and
+   *  GET /v2/queue says why the offers were declined. */
+  agents?: AgentOptions[];
   /** SSE keepalive period; Jetty's is 10 s. */
   heartbeatIntervalMs?: number;
 }
@@ -90,21 +96,21 @@ export async function startMarathonStandin(opts: MarathonStandinOptions = {}): P
   const bus = new EventBus(opts.heartbeatIntervalMs ?? 10_000);
   const faults = new Faults();
   bus.raw = () => faults.sse;
-  const slaveId = `standin-${instanceId}-S0`;
+  const agents = makeAgents(`standin-${instanceId}`, opts.agents);
   const scheduler = new Scheduler({
     f,
     runner,
     bus,
     faults,
     commandImage: opts.commandImage ?? 'deployer-base/busybox:latest',
-    slaveId,
+    agents,
     containerNamePrefix: `${labelPrefix.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${instanceId}`,
   });
   const requests: RecordedRequest[] = [];
   const unhandled: string[] = [];
   let hostPort = '127.0.0.1:0';
   const server = http.createServer(
-    createHandler({ f, scheduler, bus, faults, ...(opts.auth ? { auth: opts.auth } : {}), slaveId, requests, unhandled, hostPort: () => hostPort }),
+    createHandler({ f, scheduler, bus, faults, ...(opts.auth ? { auth: opts.auth } : {}), requests, unhandled, hostPort: () => hostPort }),
   );
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

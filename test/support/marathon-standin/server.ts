@@ -10,6 +10,7 @@ import type { ApiContext, Scheduler } from './scheduler.js';
 import type { AppRecord, HttpError } from './types.js';
 import { absoluteId, readApp, type ValidatedApp } from './validation.js';
 import { isObject } from './util.js';
+import { queueItemJson } from './queue.js';
 
 export interface RecordedRequest {
   method: string;
@@ -25,7 +26,6 @@ export interface ServerDeps {
   bus: EventBus;
   faults: Faults;
   auth?: { username: string; password: string };
-  slaveId: string;
   requests: RecordedRequest[];
   unhandled: string[];
   /** "127.0.0.1:port", known once listening. */
@@ -76,7 +76,7 @@ function matchesLabels(labels: Record<string, string>, selector: string): boolea
 
 export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { f, scheduler, bus, faults } = deps;
-  const ctx = (): RenderContext => ({ f, omitHealthResults: faults.omitHealthResults, slaveId: deps.slaveId, ...(faults.taskData ? { taskData: faults.taskData } : {}) });
+  const ctx = (): RenderContext => ({ f, omitHealthResults: faults.omitHealthResults, ...(faults.taskData ? { taskData: faults.taskData } : {}) });
   const leaderHeader = (): Record<string, string> => ({ 'X-Marathon-Leader': `http://${deps.hostPort()}` });
 
   function send(res: ServerResponse, reply: Reply): void {
@@ -216,6 +216,20 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       }
     }
 
+    if (path === '/v2/queue' && method === 'GET') {
+      const withLastUnused = q.getAll('embed').includes('lastUnusedOffers');
+      const queued = [...scheduler.apps.values()].filter((a) => a.launch && a.launch.leftToLaunch > 0);
+      return json(200, { queue: queued.map((a) => queueItemJson(a, a.launch!, f, withLastUnused)) });
+    }
+    const delayMatch = /^\/v2\/queue(\/.+)\/delay$/.exec(path);
+    if (delayMatch && method === 'DELETE') {
+      // follows src/main/scala/mesosphere/marathon/api/v2/QueueResource.scala (resetDelay)
+      const id = absoluteId(delayMatch[1] ?? '');
+      const app = scheduler.apps.get(id);
+      if (!app?.launch) return json(404, { message: `Application ${id} not found in tasks queue.` });
+      scheduler.resetDelay(app);
+      return { status: 204 };
+    }
     if (path === '/v2/tasks' && method === 'GET') {
       const statuses = [...q.getAll('status'), ...q.getAll('status[]')].map((s) => `TASK_${s.toUpperCase()}`);
       const tasks = [...scheduler.apps.values()].flatMap((a) => a.tasks).filter((t) => !statuses.length || statuses.includes(t.state));
