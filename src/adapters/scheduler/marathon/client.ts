@@ -309,5 +309,5 @@ function seconds(ms: number): string {
 function leaderless(e: MarathonHttpError): string {
   const said = errorMessage(e.body, e.raw);
   const what = /leader/i.test(said) ? 'Marathon has no leader' : 'Marathon is unavailable';
-  return `${what} (HTTP ${e.status}${said ? `: ${said.length > 80 ? `${said.slice(0, 80)}…` : said}` : ''})`;
+  return `${what} (HTTP ${e.status}${said ? `: ${said}` : ''})`;
 }

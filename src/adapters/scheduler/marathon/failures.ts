@@ -37,7 +37,7 @@ export function marathonFailure(client: MarathonClient, action: string, e: unkno
     return new StepFailedError(`Marathon refused to ${action} (403): ${msg}`, { code: 'marathon.forbidden', cause: e });
   }
   if (e.waitedMs !== undefined) {
-    return new StepFailedError(`Marathon could not ${action} (${e.status} for ${Math.round(e.waitedMs / 1000)} s, ${e.attempts} attempts): ${msg}`, {
+    return new StepFailedError(`Marathon could not ${action} (${e.status} for ${Math.round(e.waitedMs / 100) / 10} s, ${e.attempts} attempts): ${msg}`, {
       code: 'marathon.no-leader',
       hint: 'Marathon had no leader for all of deploy.marathon.leaderWaitSeconds: check its instances and ZooKeeper, or raise the wait',
       cause: e,

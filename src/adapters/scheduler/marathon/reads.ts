@@ -2,6 +2,7 @@ import type { MarathonApp } from '../../../core/marathon/app-info.js';
 import type { MarathonDeployment } from '../../../core/marathon/errors.js';
 import { marathonAnswers } from '../../../core/marathon/payloads.js';
 import { appPath } from '../../../core/marathon/app-id.js';
+import type { MarathonQueueItem } from '../../../core/marathon/queue.js';
 import { MarathonHttpError, type MarathonClient } from './client.js';
 import { marathonFailure } from './failures.js';
 
@@ -11,6 +12,8 @@ export interface MarathonReads {
   /** undefined when Marathon answers 404. */
   app(appId: string, signal?: AbortSignal): Promise<MarathonApp | undefined>;
   deployments(signal?: AbortSignal): Promise<MarathonDeployment[]>;
+  /** The launch queue: apps with instances left to launch, and why offers were declined. */
+  queue(signal?: AbortSignal): Promise<MarathonQueueItem[]>;
   /** /v2/info, read once (a failure is not cached). */
   info(): Promise<{ version?: string }>;
 }
@@ -32,6 +35,13 @@ export function marathonReads(client: MarathonClient): MarathonReads {
         return (await client.request('GET', '/v2/deployments', { schema: marathonAnswers.deployments, ...withSignal(signal) })).body;
       } catch (e) {
         throw marathonFailure(client, 'list deployments', e);
+      }
+    },
+    async queue(signal) {
+      try {
+        return (await client.request('GET', '/v2/queue', { schema: marathonAnswers.queue, ...withSignal(signal) })).body.queue;
+      } catch (e) {
+        throw marathonFailure(client, 'read the launch queue', e);
       }
     },
     info() {

@@ -90,17 +90,16 @@ function servable(input: HealthWaitInput, app: MarathonApp, env: EnvironmentInfo
 }
 
 async function deploymentFailedError(input: HealthWaitInput, reason: string): Promise<StepFailedError> {
-  return new StepFailedError(`Marathon deployment ${input.deploymentId} of ${input.appId} failed: ${reason}`, {
-    code: 'deploy.failed',
-    details: await marathonDiagnosis(input.reads, input.appId, input.deploymentId),
-  });
+  const { details } = await marathonDiagnosis(input.reads, input.appId, input.deploymentId);
+  return new StepFailedError(`Marathon deployment ${input.deploymentId} of ${input.appId} failed: ${reason}`, { code: 'deploy.failed', details });
 }
 
 async function notHealthyInTimeError(input: HealthWaitInput): Promise<StepFailedError> {
   const { spec } = input;
+  const { details, hint } = await marathonDiagnosis(input.reads, input.appId, input.deploymentId);
   return new StepFailedError(`Marathon app ${input.appId} is not healthy after ${spec.timeoutSeconds}s`, {
     code: 'deploy.unhealthy',
-    details: await marathonDiagnosis(input.reads, input.appId, input.deploymentId),
-    hint: `every task must answer GET ${spec.healthCheck.path} with 2xx/3xx on port ${spec.port}; task logs are in each task's Mesos sandbox`,
+    details,
+    hint: hint ?? `every task must answer GET ${spec.healthCheck.path} with 2xx/3xx on port ${spec.port}; task logs are in each task's Mesos sandbox`,
   });
 }
