@@ -27,7 +27,7 @@ export interface SchedulerWiring {
   clock: Clock;
   log: Log;
   env: NodeJS.ProcessEnv;
-  /** The run's abort signal: also interrupts Marathon requests made without one (and their leader wait). */
+  /** The run's abort signal: interrupts the Marathon requests made without one of their own (and their leader wait). */
   signal?: AbortSignal;
 }
 

@@ -38,7 +38,7 @@ export interface MarathonClientOptions {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
   /** Epoch ms (the clock port); default Date.now. */
   now?(): number;
-  /** Interrupts every request and retry wait (the run's Ctrl-C), also those given no signal of their own. */
+  /** The run's Ctrl-C: interrupts the requests (and retry waits) made without a signal of their own. */
   signal?: AbortSignal;
   debug?(message: string): void;
   /** Why a request is waiting (no leader), once per wait, and when Marathon answers again. */
@@ -125,8 +125,11 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
     return h;
   };
 
-  /** The run's signal and the request's own, either of which interrupts it. */
-  const signalFor = (own: AbortSignal | undefined): AbortSignal | undefined => (own && opts.signal ? AbortSignal.any([own, opts.signal]) : own ?? opts.signal);
+  /**
+   * A request's own signal, else the run's. Never both: cleanup after Ctrl-C (destroying what a
+   * deploy created) runs with a signal of its own while the run's is already aborted.
+   */
+  const signalFor = (own: AbortSignal | undefined): AbortSignal | undefined => own ?? opts.signal;
 
   /**
    * Sends the request, following a redirect to the leader (a standby answers some paths with one,
