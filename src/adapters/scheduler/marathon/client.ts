@@ -3,7 +3,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, t
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { z } from 'zod';
 import { ConfigError, StepFailedError } from '../../../core/errors.js';
-import type { Sensitive } from '../../../core/sensitive.js';
+import { redactText, type Sensitive } from '../../../core/sensitive.js';
 import { errorMessage } from '../../../core/marathon/errors.js';
 import { describeAnswerProblems } from '../../../core/marathon/payloads.js';
 
@@ -100,6 +100,8 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
   const baseUrl = base.href.replace(/\/+$/, '');
   const retry: RetryPolicy = { attempts: 5, baseDelayMs: 250, maxDelayMs: 4000, leaderWaitMs: 60_000, ...opts.retry };
   const now = opts.now ?? Date.now;
+  // A proxy that echoes the request would put the credentials into an error message.
+  const secrets = !opts.auth ? [] : 'token' in opts.auth ? [opts.auth.token] : [opts.auth.password];
   const timeoutMs = opts.requestTimeoutMs ?? 30_000;
   let agents: Promise<{ http: HttpAgent; https: HttpsAgent }> | undefined;
 
@@ -226,8 +228,9 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
         let failure: TransportError | MarathonHttpError;
         try {
           const res = await sendFollowing(method, path, headersFor({ accept: 'application/json' }), payload, signal, false);
-          const raw = await readBody(res, method, path);
           const status = res.statusCode ?? 0;
+          const text = await readBody(res, method, path);
+          const raw = status >= 200 && status < 300 ? text : redactText(text, secrets);
           let body: unknown = raw;
           try {
             body = raw ? JSON.parse(raw) : undefined;
@@ -283,7 +286,7 @@ export function marathonClient(opts: MarathonClientOptions): MarathonClient {
       }
       const status = res.statusCode ?? 0;
       if (status !== 200) {
-        const raw = await readBody(res, 'GET', path).catch(() => '');
+        const raw = redactText(await readBody(res, 'GET', path).catch(() => ''), secrets);
         let body: unknown = raw;
         try {
           body = JSON.parse(raw);
