@@ -37,7 +37,7 @@ export async function waitUntilHealthy(input: HealthWaitInput): Promise<Environm
   for (;;) {
     signal.throwIfAborted();
     if (watch.outcome?.ok === false) throw await deploymentFailedError(input, watch.outcome.reason);
-    let ended = watch.outcome?.ok === true;
+    let ended = watch.outcome?.ok === true || listing.seenEnded;
     if (!ended && (!watch.streaming || recheckDue)) ended = await listing.ended();
     if (ended) {
       const { app, env } = await readEnvironment(input);
@@ -62,6 +62,10 @@ function deploymentListing(input: HealthWaitInput) {
   let listed = false;
   let ended = false;
   return {
+    /** Once ended, always ended: no need to ask again. */
+    get seenEnded() {
+      return ended;
+    },
     async ended(): Promise<boolean> {
       if (ended) return true;
       const running = (await input.reads.deployments(input.signal)).some((d) => d.id === input.deploymentId);
