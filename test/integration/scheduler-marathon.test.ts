@@ -353,6 +353,44 @@ describe('marathon scheduler: what a real cluster does (issue 12)', () => {
     await s.destroy('web-app', r, { signal: signal() });
   });
 
+  it('an attach that comes late: polls /v2/deployments until event_stream_attached arrives, then follows the events', async () => {
+    const m = modern;
+    // In front of the stand-in: the event stream's bytes held back for a while, everything else redirected.
+    const front = http.createServer((req, res) => {
+      if (!req.url?.startsWith('/v2/events')) return void res.writeHead(307, { Location: `${m.url}${req.url}` }).end();
+      const upstream = http.get(`${m.url}${req.url}`, { headers: { accept: 'text/event-stream' } }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
+        setTimeout(() => up.pipe(res), 1500);
+      });
+      res.on('close', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const s = schedulerFor(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, { eventStream: { attachWaitMs: 200 } });
+      const r = rev();
+      const before = m.requests.length;
+      const progress: string[] = [];
+      // The deployment cannot end before the attach: its health checks fail (within the grace) until then.
+      m.hangDeployments(true);
+      const onProgress = (p: string) => {
+        progress.push(p);
+        if (p.startsWith('event stream attached')) m.hangDeployments(false);
+      };
+      const env = await s.deploy(spec(r, { instances: 1, healthCheck: { ...spec(r).healthCheck, gracePeriodSeconds: 60 } }), { signal: signal(), progress: onProgress });
+      expect(env).toMatchObject({ healthy: 1 });
+      const unproven = progress.findIndex((p) => p.startsWith('event stream: no event_stream_attached yet; polling /v2/deployments'));
+      const attached = progress.indexOf('event stream attached; following the deployment by its events');
+      expect(unproven).toBeGreaterThanOrEqual(0);
+      expect(attached).toBeGreaterThan(unproven);
+      expect(m.requests.slice(before).some((q) => q.path === '/v2/deployments')).toBe(true);
+      await s.destroy('web-app', r, { signal: signal() });
+    } finally {
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    }
+  });
+
   it('no leader for a while (an HTML 503, as up to 1.6): the PUT waits, the log says why, the deploy succeeds', async () => {
     const m = modern;
     const notices: string[] = [];
