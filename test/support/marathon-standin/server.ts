@@ -11,6 +11,7 @@ import type { AppRecord, HttpError } from './types.js';
 import { absoluteId, readApp, type ValidatedApp } from './validation.js';
 import { isObject } from './util.js';
 import { queueItemJson } from './queue.js';
+import { tokenAuth } from './auth.js';
 
 export interface RecordedRequest {
   method: string;
@@ -25,7 +26,8 @@ export interface ServerDeps {
   scheduler: Scheduler;
   bus: EventBus;
   faults: Faults;
-  auth?: { username: string; password: string };
+  /** DC/OS token the auth plugin accepts (`Authorization: token=<token>`). */
+  token?: string;
   requests: RecordedRequest[];
   unhandled: string[];
   /** "127.0.0.1:port", known once listening. */
@@ -88,13 +90,6 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
     } else {
       res.writeHead(reply.status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(reply.body));
     }
-  }
-
-  function authorized(req: IncomingMessage): boolean {
-    if (!deps.auth) return true;
-    const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    return Buffer.from(m[1] ?? '', 'base64').toString('utf8') === `${deps.auth.username}:${deps.auth.password}`;
   }
 
   function appJsonList(apps: AppRecord[], embed: Embeds): Record<string, unknown>[] {
@@ -272,8 +267,8 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       if (delay) await new Promise((r) => setTimeout(r, delay));
       const injected = faults.take(method, `${url.pathname}${url.search}`);
       if (injected) return send(res, { status: injected.status, body: injected.body });
-      if (url.pathname !== '/ping' && !authorized(req))
-        return send(res, json(401, { message: 'Invalid username or password.' }, { 'WWW-Authenticate': 'Basic realm="Marathon"' }));
+      const denied = url.pathname === '/ping' ? undefined : tokenAuth(deps.token, req);
+      if (denied) return send(res, denied);
       const reply = await route(req, res, url, text);
       const hold = reply === 'streaming' ? undefined : faults.takeHold(method, `${url.pathname}${url.search}`);
       if (hold) {
