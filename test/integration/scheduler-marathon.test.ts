@@ -530,4 +530,57 @@ describe('marathon scheduler: what a real cluster does (issue 12)', () => {
     ]);
     await s.destroy('web-app', r, { signal: signal() });
   });
+
+  for (const [which, status] of [['1.10', 502], ['1.4', 503]] as const) {
+    it(`${which}: the leader lost mid-deploy, another instance elected: the deploy waits (${status}), says why, and ends healthy`, async () => {
+      const m = which === '1.10' ? modern : legacy;
+      const notices: string[] = [];
+      const progress: string[] = [];
+      const s = schedulerFor(m, {}, { retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 500, leaderWaitMs: 60_000 }, notice: (n) => notices.push(n) });
+      const r = rev();
+      m.hangDeployments(true);
+      const onProgress = (p: string) => {
+        progress.push(p);
+        if (p.startsWith(`PUT ${appIdOf(r)}: deployment`)) {
+          m.loseLeader({ forMs: 4000, then: 'other' });
+          m.hangDeployments(false);
+        }
+      };
+      try {
+        const env = await s.deploy(spec(r, { instances: 1, healthCheck: { ...spec(r).healthCheck, gracePeriodSeconds: 60 } }), { signal: signal(), progress: onProgress });
+        expect(env).toMatchObject({ healthy: 1 });
+        expect(progress.some((p) => p.startsWith('event stream dropped'))).toBe(true);
+        expect(notices[0]).toMatch(new RegExp(`^Marathon has no leader \\(HTTP ${status}: .*Could not determine the current leader.*\\); retrying GET /v2/\\S+ for up to 60 s$`));
+        expect(m.leaderUrl()).toBe(m.standbyUrl);
+        await s.destroy('web-app', r, { signal: signal() });
+      } finally {
+        m.reelect();
+      }
+    });
+  }
+
+  it('through the standby instance (it proxies the API and redirects /v2/events with 302): deploy and destroy work', async () => {
+    const m = modern;
+    const s = schedulerFor(m.standbyUrl);
+    const r = rev();
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal() });
+    expect(env).toMatchObject({ healthy: 1 });
+    await s.destroy('web-app', r, { signal: signal() });
+    expect(await s.get('web-app', r)).toBeUndefined();
+  });
+
+  it('DC/OS token auth: sent as `token=…`; refused or missing, the hint names DEPLOYER_MARATHON_TOKEN', async () => {
+    const m = await startMarathonStandin({ token: 'dcos-acs-t0ken' });
+    try {
+      expect(await schedulerFor(m, {}, { auth: { token: sensitive('dcos-acs-t0ken') } }).about()).toMatchObject({ version: '1.10.0' });
+      const wrong = await schedulerFor(m, {}, { auth: { token: sensitive('expired') } }).about().catch((e: unknown) => e) as StepFailedError;
+      expect(wrong.code).toBe('marathon.auth');
+      expect(wrong.hint).toMatch(/^DEPLOYER_MARATHON_TOKEN was refused: DC\/OS tokens expire/);
+      const anonymous = await schedulerFor(m).about().catch((e: unknown) => e) as StepFailedError;
+      expect(anonymous.hint).toContain('DEPLOYER_MARATHON_TOKEN (DC/OS)');
+      expect(m.unhandled).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  });
 });
