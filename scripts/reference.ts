@@ -24,6 +24,7 @@ export const ENVIRONMENT: readonly { name: string; meaning: string }[] = [
   { name: 'DOCKER_HOST', meaning: 'the Docker engine (unix://, tcp://, ssh://); default /var/run/docker.sock' },
   { name: 'DEPLOYER_MARATHON_USER', meaning: 'Marathon basic auth user (with DEPLOYER_MARATHON_PASSWORD)' },
   { name: 'DEPLOYER_MARATHON_PASSWORD', meaning: 'Marathon basic auth password; redacted' },
+  { name: 'DEPLOYER_MARATHON_TOKEN', meaning: 'DC/OS ACS token for Marathon, sent as `Authorization: token=…` (instead of basic auth); redacted' },
   { name: 'DEPLOYER_SSH_PASSPHRASE', meaning: 'passphrase of an encrypted SSH key (switch hosts, exec.ssh.keyFile); there is no prompt' },
   { name: 'SSH_AUTH_SOCK', meaning: 'ssh-agent offering keys to switch hosts without an identityFile' },
   { name: 'HOME', meaning: 'where ~/.ssh (keys, known_hosts) and ~/.docker are looked up' },

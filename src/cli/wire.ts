@@ -81,6 +81,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
       clock: systemClock,
       log: out,
       env: process.env,
+      signal,
     }),
     images,
     registry: registryImages(host, () => registryClientFor(host!)),

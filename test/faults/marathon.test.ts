@@ -10,12 +10,14 @@ let w: DeployFaultWorld;
 let cfg: string;
 let slowCfg: string;
 let shortCfg: string;
+let leaderCfg: string;
 
 beforeAll(async () => {
   w = await makeDeployFaultWorld('faults-marathon');
   cfg = await w.config('deployer');
   slowCfg = await w.config('slow', { requestTimeoutSeconds: 1 });
   shortCfg = await w.config('short', { timeoutSeconds: 4 });
+  leaderCfg = await w.config('leader', { leaderWaitSeconds: 2 });
 });
 afterEach(() => w.destroyAll());
 afterAll(() => w?.close());
@@ -23,6 +25,13 @@ afterAll(() => w?.close());
 const C = 'marathon';
 const apps = (rev: string) => `/v2/apps${w.appId(rev)}`;
 const times = (n: number, f: () => void) => Array.from({ length: n }, f);
+/** More failures than a 2 s leader wait can use up, on a path of this case's revision alone. */
+const UNENDING = 40;
+/** Takes the injected failures a case left on a path shared by all (they would meet the next case). */
+async function drain(path: string): Promise<void> {
+  while ((await fetch(`${w.marathon.url}${path}`)).status !== 200);
+}
+const html = (status: number) => `<html><head><title>Error ${status}</title></head><body><h2>HTTP ERROR ${status}</h2><p>Problem accessing /v2/apps. Reason:<pre>    Could not determine the current leader</pre></p></body></html>`;
 
 /** Runs deploy of a fresh revision after `inject`; a failure must leave nothing. */
 async function refused(expectedExit: number, message: RegExp, inject: (rev: string) => void | Promise<void>, config = () => cfg): Promise<FaultOutcome> {
@@ -56,26 +65,60 @@ async function recovers(message: RegExp | undefined, inject: (rev: string) => vo
 }
 
 describe('Marathon faults during deploy', () => {
-  faultCase(C, '503 on every PUT: retried, then exit 1 naming the status', () =>
-    refused(1, /Marathon could not create app \S+ \(503 after 5 attempts\)/, (rev) => {
-      times(5, () => w.marathon.failNext('PUT', apps(rev), 503, { message: 'Service Unavailable' }));
-    }));
+  faultCase(C, '503 on every PUT for longer than leaderWaitSeconds: retried for the wait, saying why, then exit 1 naming status and wait', () =>
+    refused(1, /Marathon is unavailable \(HTTP 503: Service Unavailable\); retrying PUT \S+ for up to 2 s[\s\S]*Marathon could not create app \S+ \(503 for 2(\.\d)? s, \d+ attempts\)/, (rev) => {
+      times(UNENDING, () => w.marathon.failNext('PUT', apps(rev), 503, { message: 'Service Unavailable' }));
+    }, () => leaderCfg));
 
   faultCase(C, '503 twice, then the answer: the retries win', () =>
     recovers(undefined, (rev) => {
       times(2, () => w.marathon.failNext('PUT', apps(rev), 503, { message: 'Service Unavailable' }));
     }));
 
-  faultCase(C, 'leader unknown (plain-text 502) on every /v2/info: exit 1, nothing created', () =>
-    refused(1, /Could not determine the current leader/, () => {
-      times(5, () => w.marathon.failNext('GET', '/v2/info', 502));
-    }));
+  faultCase(C, 'leader unknown (plain-text 502) on every /v2/info for longer than the wait: exit 1, nothing created', async () => {
+    const out = await refused(1, /Marathon could not read \/v2\/info \(502 for 2(\.\d)? s, \d+ attempts\): Could not determine the current leader/, () => {
+      times(UNENDING, () => w.marathon.failNext('GET', '/v2/info', 502));
+    }, () => leaderCfg);
+    await drain('/v2/info');
+    return out;
+  });
 
   faultCase(C, 'leader unknown (an HTML 503) on every PUT: exit 1 with the text, not the markup', () =>
-    refused(1, /\(503 after 5 attempts\): Error 503 HTTP ERROR 503 Problem accessing \/v2\/apps\. Reason: Could not determine the current leader$/m, (rev) => {
-      const html = '<html><head><title>Error 503</title></head><body><h2>HTTP ERROR 503</h2><p>Problem accessing /v2/apps. Reason:<pre>    Could not determine the current leader</pre></p></body></html>';
-      times(5, () => w.marathon.failNext('PUT', apps(rev), 503, html));
-    }));
+    refused(1, /\(503 for 2(\.\d)? s, \d+ attempts\): Error 503 HTTP ERROR 503 Problem accessing \/v2\/apps\. Reason: Could not determine the current leader$/m, (rev) => {
+      times(UNENDING, () => w.marathon.failNext('PUT', apps(rev), 503, html(503)));
+    }, () => leaderCfg));
+
+  faultCase(C, 'a leader election mid-deploy (5 s without a leader, then the other instance; HTML 502s): the deploy waits, says why, exit 0', () => {
+    w.marathon.hangDeployments(true);
+    return recovers(/Marathon has no leader \(HTTP 502: .*Could not determine the current leader.*\); retrying \S+ \S+ for up to 60 s/, () => {}, async (rev) => {
+      const run = w.start(cfg, ['deploy', rev]);
+      await run.waitForText(`PUT ${w.appId(rev)}: deployment`);
+      w.marathon.loseLeader({ forMs: 5000, then: 'other' });
+      w.marathon.hangDeployments(false);
+      try {
+        return await run.result();
+      } finally {
+        w.marathon.reelect();
+      }
+    });
+  });
+
+  faultCase(C, 'Ctrl-C while waiting for a leader: exit 130 at once, nothing created', async () => {
+    const rev = await w.newRevision();
+    const before = await w.files();
+    times(UNENDING, () => w.marathon.failNext('PUT', apps(rev), 503, html(503)));
+    const run = w.start(cfg, ['deploy', rev]);
+    await run.waitForText('Marathon has no leader (HTTP 503');
+    run.child.kill('SIGINT');
+    const r = await run.result();
+    return {
+      exitCode: r.exitCode,
+      expectedExit: 130,
+      output: r.stdout + r.stderr,
+      message: /retrying PUT \S+ for up to 60 s[\s\S]*SIGINT received, stopping and cleaning up[\s\S]*interrupted \(SIGINT\)/,
+      lost: [...(await w.leftInMarathon()), ...(await w.filesUntouched(before))],
+    };
+  });
 
   faultCase(C, 'answers slower than requestTimeoutSeconds: exit 1 naming the timeout, nothing created', () =>
     refused(1, /cannot reach Marathon at \S+ \(GET \/v2\/apps\?\S+: no response within 1000ms, 5 attempts\)/, () => {

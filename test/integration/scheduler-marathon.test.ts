@@ -1,7 +1,10 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import Docker from 'dockerode';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock.js';
 import { marathonClient, type MarathonClientOptions } from '../../src/adapters/scheduler/marathon/client.js';
+import { openEventStream } from '../../src/adapters/scheduler/marathon/events.js';
 import { marathonScheduler, type MarathonSchedulerOptions } from '../../src/adapters/scheduler/marathon/index.js';
 import type { DeploySpec } from '../../src/core/deploy/spec.js';
 import { LockHeldError, StepFailedError } from '../../src/core/errors.js';
@@ -57,7 +60,13 @@ function schedulerFor(m: MarathonStandin | string, o: Partial<MarathonSchedulerO
 
 const signal = () => new AbortController().signal;
 const puts = (m: MarathonStandin, appId: string) => m.requests.filter((r) => r.method === 'PUT' && r.path === `/v2/apps${appId}`);
-const standinContainers = async (m: MarathonStandin) => (await docker.listContainers({ all: true, filters: { label: [m.containerLabel] } })).length;
+const standinContainers = async (m: MarathonStandin, appId?: string) =>
+  (await docker.listContainers({ all: true, filters: { label: [m.containerLabel, ...(appId ? [`marathon-standin.app=${appId}`] : [])] } })).length;
+const deploymentsOf = async (m: MarathonStandin, appId: string) =>
+  ((await (await fetch(`${m.url}/v2/deployments`)).json()) as { id: string; affectedApps: string[] }[]).filter((d) => d.affectedApps.includes(appId));
+/** Jetty's error page, as Marathon's leader proxy sends it without a leader (docs/marathon-api.md §0). */
+const noLeaderPage = (status: number) =>
+  `<html><head><title>Error ${status}</title></head><body><h2>HTTP ERROR ${status}</h2><p>Problem accessing /v2/apps. Reason:<pre>    Could not determine the current leader</pre></p></body></html>`;
 
 let modern: MarathonStandin;
 let legacy: MarathonStandin;
@@ -275,8 +284,9 @@ describe('marathon client: retries, errors, auth', () => {
   it('gives up after the retries with a clear message', async () => {
     const m = modern;
     const s = schedulerFor(m);
-    for (let i = 0; i < 3; i++) m.failNext('GET', '/v2/apps/web-app/', 503);
-    await expect(s.get('web-app', rev())).rejects.toThrow(/^Marathon could not read app \/web-app\/\w+ \(503 after 3 attempts\): Could not determine the current leader$/);
+    const r = rev();
+    for (let i = 0; i < 3; i++) m.failNext('GET', `/v2/apps${appIdOf(r)}`, 500, { message: 'boom' });
+    await expect(s.get('web-app', r)).rejects.toThrow(/^Marathon could not read app \/web-app\/\w+ \(500 after 3 attempts\): boom$/);
   });
 
   it('connection refused: retried, then "cannot reach Marathon"', async () => {
@@ -309,10 +319,265 @@ describe('marathon client: retries, errors, auth', () => {
     try {
       const anonymous = await schedulerFor(m).about().catch((e: unknown) => e) as StepFailedError;
       expect(anonymous.code).toBe('marathon.auth');
-      expect(anonymous.hint).toBe('set DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD');
+      expect(anonymous.hint).toBe('set DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD (basic auth) or DEPLOYER_MARATHON_TOKEN (DC/OS)');
       const s = schedulerFor(m, {}, { auth: { user: sensitive('deployer'), password: sensitive('s3cret') } });
       expect(await s.about()).toMatchObject({ version: '1.10.0' });
       expect(await s.list('web-app')).toEqual([]);
+      expect(m.unhandled).toEqual([]);
+    } finally {
+      await m.close();
+    }
+  });
+});
+
+describe('marathon scheduler: what a real cluster does (issue 12)', () => {
+  it('asks for event_stream_attached and proceeds on it: no fixed wait, no polling of /v2/deployments', async () => {
+    const m = modern;
+    // An attach wait far beyond the test's timeout: only the event itself can end it.
+    const eventStream = { attachWaitMs: 600_000 };
+    const client = marathonClient({ url: m.url, sleep: (ms, sig) => systemClock.sleep(ms, sig) });
+    const stream = await openEventStream(client, { signal: signal(), ...eventStream, onEvent() {}, onDrop() {} });
+    expect(stream.attached).toBe(true);
+    stream.close();
+
+    const s = schedulerFor(m, { eventStream });
+    const r = rev();
+    const before = m.requests.length;
+    const progress: string[] = [];
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal(), progress: (p) => progress.push(p) });
+    expect(env).toMatchObject({ healthy: 1, wanted: 1 });
+    const mine = m.requests.slice(before);
+    expect(mine.find((q) => q.path.startsWith('/v2/events?'))!.path).toContain('event_type=event_stream_attached');
+    expect(mine.filter((q) => q.path === '/v2/deployments')).toEqual([]);
+    expect(progress.filter((p) => p.includes('event_stream_attached'))).toEqual([]);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('an attach that comes late: polls /v2/deployments until event_stream_attached arrives, then follows the events', async () => {
+    const m = modern;
+    // In front of the stand-in: the event stream's bytes held back for a while, everything else redirected.
+    const front = http.createServer((req, res) => {
+      if (!req.url?.startsWith('/v2/events')) return void res.writeHead(307, { Location: `${m.url}${req.url}` }).end();
+      const upstream = http.get(`${m.url}${req.url}`, { headers: { accept: 'text/event-stream' } }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        res.flushHeaders();
+        setTimeout(() => up.pipe(res), 1500);
+      });
+      res.on('close', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const s = schedulerFor(`http://127.0.0.1:${(front.address() as AddressInfo).port}`, { eventStream: { attachWaitMs: 200 } });
+      const r = rev();
+      const before = m.requests.length;
+      const progress: string[] = [];
+      // The deployment cannot end before the attach: its health checks fail (within the grace) until then.
+      m.hangDeployments(true);
+      const onProgress = (p: string) => {
+        progress.push(p);
+        if (p.startsWith('event stream attached')) m.hangDeployments(false);
+      };
+      const env = await s.deploy(spec(r, { instances: 1, healthCheck: { ...spec(r).healthCheck, gracePeriodSeconds: 60 } }), { signal: signal(), progress: onProgress });
+      expect(env).toMatchObject({ healthy: 1 });
+      const unproven = progress.findIndex((p) => p.startsWith('event stream: no event_stream_attached yet; polling /v2/deployments'));
+      const attached = progress.indexOf('event stream attached; following the deployment by its events');
+      expect(unproven).toBeGreaterThanOrEqual(0);
+      expect(attached).toBeGreaterThan(unproven);
+      expect(m.requests.slice(before).some((q) => q.path === '/v2/deployments')).toBe(true);
+      await s.destroy('web-app', r, { signal: signal() });
+    } finally {
+      front.closeAllConnections();
+      await new Promise((resolve) => front.close(resolve));
+    }
+  });
+
+  it('no leader for a while (an HTML 503, as up to 1.6): the PUT waits, the log says why, the deploy succeeds', async () => {
+    const m = modern;
+    const notices: string[] = [];
+    const s = schedulerFor(m, {}, { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, leaderWaitMs: 60_000 }, notice: (n) => notices.push(n) });
+    const r = rev();
+    const appId = appIdOf(r);
+    // Far more than the 3 attempts other failures get.
+    for (let i = 0; i < 8; i++) m.failNext('PUT', `/v2/apps${appId}`, 503, noLeaderPage(503));
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal() });
+    expect(env).toMatchObject({ healthy: 1 });
+    expect(puts(m, appId)).toHaveLength(9);
+    expect(notices).toEqual([
+      `Marathon has no leader (HTTP 503: Error 503 HTTP ERROR 503 Problem accessing /v2/apps. Reason: Could not determine the current leader); retrying PUT /v2/apps${appId} for up to 60 s`,
+      expect.stringMatching(new RegExp(`^Marathon answered PUT /v2/apps${appId} again after \\d+(\\.\\d)? s$`)),
+    ]);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('no leader for longer than the wait (an HTML 502, as from 1.7): one error naming status, wait and text', async () => {
+    const m = modern;
+    const s = schedulerFor(m, {}, { retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, leaderWaitMs: 400 } });
+    const r = rev();
+    for (let i = 0; i < 40; i++) m.failNext('GET', `/v2/apps${appIdOf(r)}`, 502, noLeaderPage(502));
+    const err = await s.get('web-app', r).catch((e: unknown) => e) as StepFailedError;
+    expect(err).toBeInstanceOf(StepFailedError);
+    expect(err.code).toBe('marathon.no-leader');
+    expect(err.message).toMatch(new RegExp(`^Marathon could not read app ${appIdOf(r)} \\(502 for 0\\.\\d s, \\d+ attempts\\): Error 502 HTTP ERROR 502 .*Could not determine the current leader$`));
+    expect(err.hint).toContain('deploy.marathon.leaderWaitSeconds');
+  });
+
+  it('an abort (Ctrl-C) ends the leader wait at once, also for a request made without a signal of its own', async () => {
+    const m = modern;
+    const controller = new AbortController();
+    const interrupted = new Error('interrupted by the test');
+    const s = schedulerFor(m, {}, {
+      retry: { attempts: 3, baseDelayMs: 20, maxDelayMs: 100, leaderWaitMs: 600_000 },
+      signal: controller.signal,
+      notice: () => controller.abort(interrupted),
+    });
+    const r = rev();
+    for (let i = 0; i < 5; i++) m.failNext('GET', `/v2/apps${appIdOf(r)}`, 503);
+    await expect(s.get('web-app', r)).rejects.toBe(interrupted);
+  });
+
+  it('a standby that redirects to the leader (302 for /v2/events, 307 for the rest): followed with method, body and the DC/OS token', async () => {
+    const m = modern;
+    const seen: string[] = [];
+    const standby = http.createServer((req, res) => {
+      seen.push(`${req.method} ${req.url?.split('?')[0]} ${req.headers.authorization}`);
+      res.writeHead(req.url?.startsWith('/v2/events') ? 302 : 307, { Location: `${m.url}${req.url}` }).end();
+    });
+    await new Promise<void>((resolve) => standby.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(standby.address() as AddressInfo).port}`;
+      const s = schedulerFor(url, {}, { auth: { token: sensitive('dcos-t0ken') } });
+      const r = rev();
+      const appId = appIdOf(r);
+      const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal() });
+      expect(env).toMatchObject({ healthy: 1 });
+      expect(seen).toContain('GET /v2/events token=dcos-t0ken');
+      expect(seen).toContain(`PUT /v2/apps${appId} token=dcos-t0ken`);
+      expect(seen.every((line) => line.endsWith(' token=dcos-t0ken'))).toBe(true);
+      expect(puts(m, appId)).toHaveLength(1);
+      expect(puts(m, appId)[0]!.body).toMatchObject({ id: appId, instances: 1 });
+      await s.destroy('web-app', r, { signal: signal() });
+      expect(seen).toContain(`DELETE /v2/apps${appId} token=dcos-t0ken`);
+    } finally {
+      await new Promise((resolve) => standby.close(resolve));
+    }
+  });
+
+  it('destroy whose DELETE answer was lost: the retry meets 404, and destroy still waits for the removal to end', async () => {
+    const m = modern;
+    const r = rev();
+    const appId = appIdOf(r);
+    // The revision server ignores SIGTERM, so each task takes its whole kill grace to stop.
+    const created = await fetch(`${m.url}/v2/apps${appId}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        id: appId, instances: 1, cpus: 0.1, mem: 32, taskKillGracePeriodSeconds: 3,
+        networks: [{ mode: 'container/bridge' }],
+        container: { type: 'DOCKER', docker: { image: GOOD }, portMappings: [{ containerPort: 8000, hostPort: 0 }] },
+      }),
+    });
+    expect(created.status).toBe(201);
+    await waitFor(async () => (await deploymentsOf(m, appId)).length === 0 && (await standinContainers(m, appId)) === 1, { what: 'the app to run', timeoutMs: 30_000 });
+
+    const s = schedulerFor(m, {}, { requestTimeoutMs: 1000 });
+    m.holdNext('DELETE', `/v2/apps${appId}`);
+    await s.destroy('web-app', r, { signal: signal() });
+    const deletes = m.requests.filter((q) => q.method === 'DELETE' && q.path === `/v2/apps${appId}`);
+    expect(deletes).toHaveLength(2);
+    expect(await deploymentsOf(m, appId)).toEqual([]);
+    expect(await standinContainers(m, appId)).toBe(0);
+  });
+
+  it('an app no agent can take: the diagnosis reads /v2/queue and says why offers were declined', async () => {
+    const m = modern;
+    const s = schedulerFor(m, { cpus: 64 });
+    const r = rev();
+    const err = await s.deploy(spec(r, { instances: 1, timeoutSeconds: 4 }), { signal: signal() }).catch((e: unknown) => e) as StepFailedError;
+    expect(err.code).toBe('deploy.unhealthy');
+    const details = err.details.join('\n');
+    expect(details).toMatch(/^launch queue: 1 instance left to launch since \S+$/m);
+    expect(details).toMatch(/^offers: \d+ processed, \d+ not used/m);
+    expect(details).toMatch(/^offer declined: not enough cpus \(deploy\.marathon\.cpus\) \(\d+ offers?, InsufficientCpus\)$/m);
+    expect(details).not.toMatch(/waiting for offers/);
+    expect(err.hint).toMatch(new RegExp(`^Marathon cannot place ${appIdOf(r)}: not enough cpus`));
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  it('403 TooManyRunningDeploymentsException: named as what it is, with the hint, nothing created', async () => {
+    const m = modern;
+    const s = schedulerFor(m);
+    const r = rev();
+    m.failNext('PUT', `/v2/apps${appIdOf(r)}`, 403, {
+      message: 'Max number (2) of running deployments is achieved. Wait for existing deployments to complete or cancel oneusing force=true parameter. You can increase max deployment number by using --max_running_deployments parameter but be advised that this can have negative effects on the performance.',
+    });
+    let created = false;
+    const err = await s.deploy(spec(r), { signal: signal(), onCreated: () => (created = true) }).catch((e: unknown) => e) as StepFailedError;
+    expect(err.code).toBe('marathon.too-many-deployments');
+    expect(err.message).toBe(`Marathon refused to create app ${appIdOf(r)}: it already runs its maximum of 2 deployments (403 TooManyRunningDeploymentsException)`);
+    expect(err.hint).toContain('--max_running_deployments');
+    expect(created).toBe(false);
+    expect(await s.get('web-app', r)).toBeUndefined();
+  });
+
+  it('healthCheck.protocol MESOS_HTTP: sent as such (no 15 s delay), and the tasks get healthy', async () => {
+    const m = modern;
+    const s = schedulerFor(m, { healthProtocol: 'MESOS_HTTP' });
+    const r = rev();
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal() });
+    expect(env).toMatchObject({ healthy: 1 });
+    expect((puts(m, appIdOf(r))[0]!.body as { healthChecks: unknown[] }).healthChecks).toEqual([
+      { protocol: 'MESOS_HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 0, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3, delaySeconds: 0 },
+    ]);
+    await s.destroy('web-app', r, { signal: signal() });
+  });
+
+  for (const [which, status] of [['1.10', 502], ['1.4', 503]] as const) {
+    it(`${which}: the leader lost mid-deploy, another instance elected: the deploy waits (${status}), says why, and ends healthy`, async () => {
+      const m = which === '1.10' ? modern : legacy;
+      const notices: string[] = [];
+      const progress: string[] = [];
+      const s = schedulerFor(m, {}, { retry: { attempts: 3, baseDelayMs: 100, maxDelayMs: 500, leaderWaitMs: 60_000 }, notice: (n) => notices.push(n) });
+      const r = rev();
+      m.hangDeployments(true);
+      const onProgress = (p: string) => {
+        progress.push(p);
+        if (p.startsWith(`PUT ${appIdOf(r)}: deployment`)) {
+          m.loseLeader({ forMs: 4000, then: 'other' });
+          m.hangDeployments(false);
+        }
+      };
+      try {
+        const env = await s.deploy(spec(r, { instances: 1, healthCheck: { ...spec(r).healthCheck, gracePeriodSeconds: 60 } }), { signal: signal(), progress: onProgress });
+        expect(env).toMatchObject({ healthy: 1 });
+        expect(progress.some((p) => p.startsWith('event stream dropped'))).toBe(true);
+        expect(notices[0]).toMatch(new RegExp(`^Marathon has no leader \\(HTTP ${status}: .*Could not determine the current leader.*\\); retrying GET /v2/\\S+ for up to 60 s$`));
+        expect(m.leaderUrl()).toBe(m.standbyUrl);
+        await s.destroy('web-app', r, { signal: signal() });
+      } finally {
+        m.reelect();
+      }
+    });
+  }
+
+  it('through the standby instance (it proxies the API and redirects /v2/events with 302): deploy and destroy work', async () => {
+    const m = modern;
+    const s = schedulerFor(m.standbyUrl);
+    const r = rev();
+    const env = await s.deploy(spec(r, { instances: 1 }), { signal: signal() });
+    expect(env).toMatchObject({ healthy: 1 });
+    await s.destroy('web-app', r, { signal: signal() });
+    expect(await s.get('web-app', r)).toBeUndefined();
+  });
+
+  it('DC/OS token auth: sent as `token=…`; refused or missing, the hint names DEPLOYER_MARATHON_TOKEN', async () => {
+    const m = await startMarathonStandin({ token: 'dcos-acs-t0ken' });
+    try {
+      expect(await schedulerFor(m, {}, { auth: { token: sensitive('dcos-acs-t0ken') } }).about()).toMatchObject({ version: '1.10.0' });
+      const wrong = await schedulerFor(m, {}, { auth: { token: sensitive('expired') } }).about().catch((e: unknown) => e) as StepFailedError;
+      expect(wrong.code).toBe('marathon.auth');
+      expect(wrong.hint).toMatch(/^DEPLOYER_MARATHON_TOKEN was refused: DC\/OS tokens expire/);
+      const anonymous = await schedulerFor(m).about().catch((e: unknown) => e) as StepFailedError;
+      expect(anonymous.hint).toContain('DEPLOYER_MARATHON_TOKEN (DC/OS)');
       expect(m.unhandled).toEqual([]);
     } finally {
       await m.close();

@@ -25,6 +25,8 @@ export interface ConfigOptions {
   timeoutSeconds?: number;
   /** deploy.marathon.requestTimeoutSeconds */
   requestTimeoutSeconds?: number;
+  /** deploy.marathon.leaderWaitSeconds */
+  leaderWaitSeconds?: number;
 }
 
 export interface DeployFaultWorld {
@@ -126,7 +128,7 @@ export async function makeDeployFaultWorld(name: string): Promise<DeployFaultWor
         '  port: 8000',
         '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 0 }',
         `  timeoutSeconds: ${opts.timeoutSeconds ?? 30}`,
-        `  marathon: { url: ${JSON.stringify(marathon.url)}, appPrefix: ${prefix}, cpus: 0.1, mem: 32${opts.requestTimeoutSeconds ? `, requestTimeoutSeconds: ${opts.requestTimeoutSeconds}` : ''} }`,
+        `  marathon: { url: ${JSON.stringify(marathon.url)}, appPrefix: ${prefix}, cpus: 0.1, mem: 32${opts.requestTimeoutSeconds ? `, requestTimeoutSeconds: ${opts.requestTimeoutSeconds}` : ''}${opts.leaderWaitSeconds !== undefined ? `, leaderWaitSeconds: ${opts.leaderWaitSeconds}` : ''} }`,
         `preview: { domain: preview.test, listen: "127.0.0.1:${previewPort}" }`,
         'switch:',
         '  upstream: backend',

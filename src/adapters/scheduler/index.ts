@@ -27,12 +27,19 @@ export interface SchedulerWiring {
   clock: Clock;
   log: Log;
   env: NodeJS.ProcessEnv;
+  /** The run's abort signal: interrupts the Marathon requests made without one of their own (and their leader wait). */
+  signal?: AbortSignal;
 }
 
-/** DEPLOYER_MARATHON_USER / DEPLOYER_MARATHON_PASSWORD, wrapped where they enter. */
+/** DEPLOYER_MARATHON_USER / DEPLOYER_MARATHON_PASSWORD, or DEPLOYER_MARATHON_TOKEN (DC/OS), wrapped where they enter. */
 export function marathonAuthFromEnv(env: NodeJS.ProcessEnv, configFile: string): MarathonAuth | undefined {
   const user = env.DEPLOYER_MARATHON_USER;
   const password = env.DEPLOYER_MARATHON_PASSWORD;
+  const token = env.DEPLOYER_MARATHON_TOKEN;
+  if (token && (user || password)) {
+    throw new ConfigError(configFile, [{ path: '(environment)', message: 'DEPLOYER_MARATHON_TOKEN and DEPLOYER_MARATHON_USER/PASSWORD exclude each other (one Authorization header)' }]);
+  }
+  if (token) return { token: sensitive(token) };
   if (!user && !password) return undefined;
   if (!user || password === undefined) {
     throw new ConfigError(configFile, [{ path: '(environment)', message: 'DEPLOYER_MARATHON_USER and DEPLOYER_MARATHON_PASSWORD must be set together' }]);
@@ -73,10 +80,14 @@ export function schedulerFor(w: SchedulerWiring): SchedulerPort {
       ...(auth ? { auth } : {}),
       ...(m.caFile ? { caFile: w.resolvePath(m.caFile) } : {}),
       requestTimeoutMs: m.requestTimeoutSeconds * 1000,
+      retry: { leaderWaitMs: m.leaderWaitSeconds * 1000 },
       sleep: (ms, signal) => w.clock.sleep(ms, signal),
+      now: () => w.clock.now().getTime(),
+      ...(w.signal ? { signal: w.signal } : {}),
       debug: (msg) => w.log.debug(msg),
+      notice: (msg) => w.log.warn(msg),
     });
-    return marathonScheduler({ client, appPrefix: m.appPrefix, cpus: m.cpus, mem: m.mem, clock: w.clock });
+    return marathonScheduler({ client, appPrefix: m.appPrefix, cpus: m.cpus, mem: m.mem, healthProtocol: m.healthCheck.protocol, clock: w.clock });
   }
   const dockerHost = w.env.DOCKER_HOST;
   const endpoint = dockerHost ? `docker (${dockerHost})` : 'docker (local engine)';

@@ -116,6 +116,12 @@ export const marathonSchema = z.strictObject({
   caFile: relOrAbsPath.optional(),
   /** Per request: until the answer's headers arrive, and between its chunks (5xx and timeouts are retried). */
   requestTimeoutSeconds: seconds.default(30),
+  /** How long a request keeps being retried while Marathon has no leader (502/503); 0: not at all. */
+  leaderWaitSeconds: z.number().min(0).default(60),
+  healthCheck: z.strictObject({
+    /** HTTP: run by the Marathon leader (deprecated since 1.4, accepted by every version); MESOS_HTTP: by the agent (1.4+). */
+    protocol: z.enum(['HTTP', 'MESOS_HTTP']).default('HTTP'),
+  }).prefault({}),
 });
 
 /** Swarm resources per task: cpus as on `docker service create --limit-cpu`, mem in MB as for Marathon. */
@@ -152,6 +158,11 @@ export const deploySchema = z.strictObject({
   timeoutSeconds: seconds.default(300),
   marathon: marathonSchema.optional(),
   swarm: swarmSchema.optional(),
+}).superRefine((d, ctx) => {
+  // Mesos checks read 0 as "kill at the first failure", Marathon's as "never kill" (docs/marathon-api.md §1.3).
+  if (d.scheduler === 'marathon' && d.marathon?.healthCheck.protocol === 'MESOS_HTTP' && d.healthCheck.maxConsecutiveFailures === 0) {
+    ctx.addIssue({ code: 'custom', path: ['healthCheck', 'maxConsecutiveFailures'], message: 'should be at least 1 with deploy.marathon.healthCheck.protocol MESOS_HTTP (0 would kill a task at its first failed check)' });
+  }
 });
 
 export const previewSchema = z.strictObject({

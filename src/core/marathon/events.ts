@@ -3,6 +3,8 @@
 // separated by CRLF (marathon-lb does the same split; docs/marathon-api.md §4.1).
 
 export type DeployEvent =
+  /** The first frame of a subscription: from here on, no event is missed (docs/marathon-api.md §4.1). */
+  | { type: 'attached' }
   | { type: 'deployment_success'; id: string }
   | { type: 'deployment_failed'; id: string; reason?: string }
   | { type: 'status_update_event'; appId: string; taskId: string; taskStatus: string; host?: string; message?: string }
@@ -11,8 +13,13 @@ export type DeployEvent =
   /** Not JSON, not an object, or a deployment/status event without the fields that make it one. */
   | { type: 'malformed'; why: string };
 
-/** Types to ask for with `event_type=` (1.3.7+; older versions send everything and we filter). */
+/**
+ * Types to ask for with `event_type=` (1.3.7+; older versions send everything and we filter). The
+ * filter applies to `event_stream_attached` too, so it must be asked for: it is the proof that the
+ * subscription is registered.
+ */
 export const WATCHED_EVENT_TYPES = [
+  'event_stream_attached',
   'deployment_success',
   'deployment_failed',
   'status_update_event',
@@ -42,6 +49,9 @@ export function parseEventData(data: string): DeployEvent[] {
     const e = json as Record<string, unknown>;
     const eventType = str(e.eventType) ?? '';
     switch (eventType) {
+      case 'event_stream_attached':
+        events.push({ type: 'attached' });
+        continue;
       case 'deployment_success':
       case 'deployment_failed': {
         // `id` is the deployment id; `plan.id` is the same and present in every version that has a plan.

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { MarathonApp, MarathonTask } from './app-info.js';
 import type { MarathonDeployment } from './errors.js';
+import type { MarathonQueueItem } from './queue.js';
 
 // The shapes deployer reads from Marathon's REST answers, checked where they enter (the client):
 // a field of the wrong type (`"id": 42`) is refused with its path, never met later as a TypeError.
@@ -59,6 +60,23 @@ const deployment = z.looseObject({
   steps: z.unknown(),
 }) satisfies z.ZodType<MarathonDeployment>;
 
+const declinedStep = z.looseObject({ reason: text, declined: z.number(), processed: z.number() });
+
+const queueItem = z.looseObject({
+  count: z.number().optional(),
+  delay: z.looseObject({ timeLeftSeconds: z.number().optional(), overdue: z.boolean().optional() }).nullish(),
+  since: text.optional(),
+  processedOffersSummary: z.looseObject({
+    processedOffersCount: z.number().optional(),
+    unusedOffersCount: z.number().optional(),
+    lastUnusedOfferAt: text.nullish(),
+    rejectSummaryLastOffers: z.array(declinedStep).optional(),
+    rejectSummaryLaunchAttempt: z.array(declinedStep).optional(),
+  }).nullish(),
+  // Pods are queued under `pod`; deployer's environments are apps.
+  app: z.looseObject({ id: text }).nullish(),
+}) satisfies z.ZodType<MarathonQueueItem>;
+
 /** One schema per endpoint deployer calls. */
 export const marathonAnswers = {
   app: z.looseObject({ app }),
@@ -67,6 +85,7 @@ export const marathonAnswers = {
   putApp: z.looseObject({ deploymentId: text.optional(), deployments: z.array(z.looseObject({ id: text })).optional() }).optional(),
   deleteApp: z.looseObject({ deploymentId: text.optional() }).optional(),
   info: z.looseObject({ version: text.optional() }).optional(),
+  queue: z.looseObject({ queue: z.array(queueItem) }),
 } as const;
 
 /** `apps/0/id: expected string, got 42` — at most a few, so a hostile answer cannot flood the output. */

@@ -3,6 +3,7 @@
 // no chunked encoding, 405 HTML unless one Accept header is exactly `text/event-stream`.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { jettyError } from './jetty.js';
 import { isoNow } from './util.js';
 
 export type MarathonEvent = Record<string, unknown> & { eventType: string; timestamp: string };
@@ -89,17 +90,4 @@ export class EventBus {
 }
 
 /** Jetty's answer to a GET /v2/events without the exact Accept header (HttpServlet.doGet → 405). */
-export function jetty405(path: string): string {
-  return `<html>
-<head>
-<meta http-equiv="Content-Type" content="text/html;charset=ISO-8859-1"/>
-<title>Error 405 HTTP method GET is not supported by this URL</title>
-</head>
-<body><h2>HTTP ERROR 405</h2>
-<p>Problem accessing ${path}. Reason:
-<pre>    HTTP method GET is not supported by this URL</pre></p><hr><a href="http://eclipse.org/jetty">Powered by Jetty:// 9.4.z-SNAPSHOT</a><hr/>
-
-</body>
-</html>
-`;
-}
+export const jetty405 = (path: string): string => jettyError(405, 'HTTP method GET is not supported by this URL', path);

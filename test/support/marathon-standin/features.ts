@@ -25,6 +25,10 @@ export interface Features {
   failedReason: boolean;
   /** >= 1.9: `role` on apps and tasks (§1.4). */
   role: boolean;
+  /** Leader proxy (§0): without a leader 503 up to 1.6, 502 from 1.7; a standby redirects /v2/events (302)
+   *  from 1.7 and proxies it before (changelog; src/main/scala/mesosphere/marathon/api/LeaderProxyFilter.scala). */
+  noLeaderStatus: 502 | 503;
+  redirectEvents: boolean;
 }
 
 export function parseVersion(v: string): [number, number, number] {
@@ -54,5 +58,7 @@ export function featuresFor(version: string): Features {
     lightPlanDefault: atLeast(v, 1, 7),
     failedReason: atLeast(v, 1, 7),
     role: atLeast(v, 1, 9),
+    noLeaderStatus: atLeast(v, 1, 7) ? 502 : 503,
+    redirectEvents: atLeast(v, 1, 7),
   };
 }

@@ -10,33 +10,57 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
+import { makeAgents, type AgentOptions } from './agents.js';
 import { DockerRunner } from './docker-runner.js';
 import { EventBus, type MarathonEvent } from './events.js';
 import { Faults } from './faults.js';
 import { featuresFor } from './features.js';
+import { basicAuth, type BasicCredentials } from './auth.js';
+import { Leadership } from './cluster.js';
 import { Scheduler } from './scheduler.js';
 import { createHandler, type RecordedRequest } from './server.js';
 import { absoluteId } from './validation.js';
 
 export type { MarathonEvent } from './events.js';
+export type { AgentOptions } from './agents.js';
 export type { RecordedRequest } from './server.js';
 
 export interface MarathonStandinOptions {
   /** Emulated Marathon version: '1.10.0' (default); '1.4.11' for pre-1.5 payloads. */
   version?: string;
-  /** HTTP basic auth; when set, everything but /ping answers 401 without it. */
-  auth?: { username: string; password: string };
+  /** `--http_credentials`: HTTP basic auth over every path (/ping and /v2/events too), realm "Mesosphere". */
+  auth?: BasicCredentials;
+  /** DC/OS: the API (not /ping) wants `Authorization: token=<token>`. */
+  token?: string;
   /** Prefix of the container labels (default 'marathon-standin'). */
   labelPrefix?: string;
   /** Image for apps without container.docker (Mesos command tasks); default deployer-base/busybox:latest. */
   commandImage?: string;
+  /** Mesos agents the tasks are placed on (default: one agent `127.0.0.1`, 16 cpus, 32 GiB). An app whose
+   *  constraints, roles or resources no agent offers gets no tasks: its deployment never ends and
+   *  GET /v2/queue says why the offers were declined. */
+  agents?: AgentOptions[];
+  /** How long a request waits for a leader before the no-leader answer (Marathon: ≈ 2.75 s). */
+  noLeaderWaitMs?: number;
   /** SSE keepalive period; Jetty's is 10 s. */
   heartbeatIntervalMs?: number;
 }
 
 export interface MarathonStandin {
-  /** http://127.0.0.1:<port> */
+  /** http://127.0.0.1:<port> — the instance that is leader at start. */
   url: string;
+  /** A second Marathon instance, standby at start: proxies to the leader, redirects /v2/events (≥1.7). */
+  standbyUrl: string;
+  /** URL of the current leader (of `url` while there is none). */
+  leaderUrl(): string;
+  /** Leader loss: no instance is leader (requests wait, then 503 ≤1.6 / 502 ≥1.7 with an HTML body; event
+   *  streams are dropped). After `forMs` the old leader is re-elected, or the other instance with
+   *  `then: 'other'`; without `forMs` until failover()/reelect(). */
+  loseLeader(opts?: { forMs?: number; then?: 'same' | 'other' }): void;
+  /** Leadership moves to the other instance now (the old leader becomes a standby). */
+  failover(): void;
+  /** Instance `url` is leader again. */
+  reelect(): void;
   version: string;
   /** Stops the server, closes event streams and removes every container this stand-in created. */
   close(): Promise<void>;
@@ -90,32 +114,57 @@ export async function startMarathonStandin(opts: MarathonStandinOptions = {}): P
   const bus = new EventBus(opts.heartbeatIntervalMs ?? 10_000);
   const faults = new Faults();
   bus.raw = () => faults.sse;
-  const slaveId = `standin-${instanceId}-S0`;
+  const agents = makeAgents(`standin-${instanceId}`, opts.agents);
   const scheduler = new Scheduler({
     f,
     runner,
     bus,
     faults,
     commandImage: opts.commandImage ?? 'deployer-base/busybox:latest',
-    slaveId,
+    agents,
     containerNamePrefix: `${labelPrefix.replace(/[^a-zA-Z0-9_.-]/g, '-')}-${instanceId}`,
   });
   const requests: RecordedRequest[] = [];
   const unhandled: string[] = [];
-  let hostPort = '127.0.0.1:0';
-  const server = http.createServer(
-    createHandler({ f, scheduler, bus, faults, ...(opts.auth ? { auth: opts.auth } : {}), slaveId, requests, unhandled, hostPort: () => hostPort }),
-  );
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  const leadership = new Leadership(f);
+  if (opts.noLeaderWaitMs !== undefined) leadership.waitMs = opts.noLeaderWaitMs;
+  leadership.onAbdicate = () => bus.dropAll();
+  const handler = createHandler({
+    f,
+    scheduler,
+    bus,
+    faults,
+    ...(opts.token !== undefined ? { token: opts.token } : {}),
+    requests,
+    unhandled,
+    hostPort: () => leadership.leaderHostPort(),
   });
-  hostPort = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const servers = ([0, 1] as const).map((i) =>
+    http.createServer((req, res) => {
+      if (basicAuth(opts.auth, req, res)) void leadership.filter(i, req, res, () => handler(req, res));
+    }),
+  );
+  for (const [i, server] of servers.entries()) {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', () => resolve());
+    });
+    leadership.hostPorts[i] = `127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+  const hostPort = leadership.hostPorts[0];
   scheduler.start();
 
   let closing: Promise<void> | undefined;
   return {
     url: `http://${hostPort}`,
+    standbyUrl: `http://${leadership.hostPorts[1]}`,
+    leaderUrl: () => `http://${leadership.leaderHostPort()}`,
+    loseLeader(o = {}) {
+      const next = leadership.leader === null ? 0 : o.then === 'other' ? ((1 - leadership.leader) as 0 | 1) : leadership.leader;
+      leadership.lose(o.forMs, next);
+    },
+    failover: () => leadership.elect(leadership.leader === 1 ? 0 : 1),
+    reelect: () => leadership.elect(0),
     version: f.version,
     unhandled,
     requests,
@@ -125,8 +174,9 @@ export async function startMarathonStandin(opts: MarathonStandinOptions = {}): P
     close() {
       closing ??= (async () => {
         bus.closeAll();
-        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeAllConnections();
+        leadership.close();
+        const stopped = Promise.all(servers.map((server) => new Promise<void>((resolve) => server.close(() => resolve()))));
+        for (const server of servers) server.closeAllConnections();
         try {
           await scheduler.close();
         } finally {

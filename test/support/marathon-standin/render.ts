@@ -10,7 +10,6 @@ export interface RenderContext {
   f: Features;
   /** Fault: tasks report no health results. */
   omitHealthResults: boolean;
-  slaveId: string;
   /** Fault: what tasks report as host and ports instead of the real ones. */
   taskData?: { host?: unknown; ports?: unknown };
 }
@@ -216,7 +215,7 @@ export function taskJson(real: TaskRecord, ctx: RenderContext, withServicePorts:
       ipAddresses: t.ipAddresses,
       ports: t.ports,
       servicePorts,
-      slaveId: ctx.slaveId,
+      slaveId: t.agentId,
       state: t.state,
       stagedAt: t.stagedAt,
       version: t.version,
@@ -226,7 +225,7 @@ export function taskJson(real: TaskRecord, ctx: RenderContext, withServicePorts:
     if (f.role) out.role = '*';
     return out;
   }
-  const out: Record<string, unknown> = { id: t.id, slaveId: ctx.slaveId, host: t.host };
+  const out: Record<string, unknown> = { id: t.id, slaveId: t.agentId, host: t.host };
   if (f.taskState) out.state = t.state;
   out.startedAt = t.startedAt ?? null;
   out.stagedAt = t.stagedAt;

@@ -25,6 +25,8 @@ import type {
   TaskRecord,
 } from './types.js';
 import type { ValidatedApp } from './validation.js';
+import { OFFER_INTERVAL_MS, type Agent, type Placed } from './agents.js';
+import { LaunchStats, offerRound } from './queue.js';
 import { HostPortAllocator, VersionClock, isoNow, safeAppId, uuid } from './util.js';
 
 const ACTION: Record<Exclude<DeploymentKind, 'noop'>, ActionName> = {
@@ -51,7 +53,7 @@ export interface SchedulerDeps {
   faults: Faults;
   /** Image for apps without container.docker (Mesos command tasks). */
   commandImage: string;
-  slaveId: string;
+  agents: Agent[];
   containerNamePrefix: string;
 }
 
@@ -233,6 +235,12 @@ export class Scheduler {
     return this.startDeployment('lock', appId, s, s, app?.version ?? this.clock.next(), before).id;
   }
 
+  /** DELETE /v2/queue/{id}/delay: launch again at once. */
+  resetDelay(app: AppRecord): void {
+    app.launchDelayUntil = 0;
+    this.kick();
+  }
+
   unlock(appId: string): void {
     for (const d of [...this.deployments.values()]) if (d.appId === appId && d.kind === 'lock') this.finish(d);
   }
@@ -401,7 +409,7 @@ export class Scheduler {
     const driving = [...this.deployments.values()].some((d) => d.appId === app.def.id && (d.kind === 'start' || d.kind === 'scale' || d.kind === 'restart'));
     if (!driving) {
       // Outside deployments Marathon only keeps the instance count up (relaunching failed tasks).
-      if (canLaunch && alive.length < n) this.launch(app, n - alive.length);
+      this.place(app, n - alive.length, canLaunch);
       return;
     }
     if (current.length > n) {
@@ -418,7 +426,28 @@ export class Scheduler {
     }
     const maxTotal = n + Math.floor(n * app.def.upgradeStrategy.maximumOverCapacity);
     const room = Math.min(n - Math.min(current.length, n), maxTotal - Math.min(current.length, n) - old.length);
-    if (canLaunch && room > 0) this.launch(app, room);
+    this.place(app, room, canLaunch);
+  }
+
+  /** What is placed where, for offer matching (tasks of deleted apps still being killed hold resources too). */
+  private readonly placed: Placed = {
+    onAgent: (agentId) => [...this.apps.values(), ...this.stopping.values()].flatMap((a) => a.tasks).filter((t) => t.agentId === agentId).map((t) => t.def),
+    agentsOf: (appId) =>
+      (this.apps.get(appId)?.tasks ?? []).filter((t) => !t.killing).flatMap((t) => this.deps.agents.filter((a) => a.id === t.agentId)),
+  };
+
+  /** `count` instances to launch: offered to the agents (at most one round per OFFER_INTERVAL_MS while offers
+   *  are declined); what no offer fits stays in the launch queue with the reasons. */
+  private place(app: AppRecord, count: number, canLaunch: boolean): void {
+    if (count <= 0) return void delete app.launch;
+    const stats = (app.launch ??= new LaunchStats());
+    stats.leftToLaunch = count;
+    if (!canLaunch) return;
+    if (stats.unused > 0 && Date.now() - stats.lastRound < OFFER_INTERVAL_MS) return;
+    const agents = offerRound(stats, app.def, this.deps.agents, this.placed, count);
+    stats.leftToLaunch = count - agents.length;
+    for (const agent of agents) this.launch(app, agent);
+    if (stats.leftToLaunch === 0) delete app.launch;
   }
 
   private track<T>(p: Promise<T>): void {
@@ -446,9 +475,9 @@ export class Scheduler {
   }
 
   private statusUpdate(t: TaskRecord, status: string, message: string): void {
-    const { bus, f, slaveId } = this.deps;
+    const { bus, f } = this.deps;
     bus.publish('status_update_event', {
-      slaveId,
+      slaveId: t.agentId,
       taskId: t.id,
       taskStatus: status,
       message,
@@ -460,14 +489,14 @@ export class Scheduler {
     });
     const condition = CONDITION[status];
     if (f.v14 && condition)
-      bus.publish('instance_changed_event', { instanceId: t.instanceId, condition, runSpecId: t.appId, agentId: slaveId, host: t.host, runSpecVersion: t.version });
+      bus.publish('instance_changed_event', { instanceId: t.instanceId, condition, runSpecId: t.appId, agentId: t.agentId, host: t.host, runSpecVersion: t.version });
   }
 
   private failed(rec: AppRecord | undefined, t: TaskRecord, state: string, message: string): void {
     this.statusUpdate(t, state, message);
     if (!rec) return;
     if (state === 'TASK_FAILED')
-      rec.lastTaskFailure = { appId: t.appId, host: t.host, message, state, taskId: t.id, timestamp: isoNow(), version: t.version, slaveId: this.deps.slaveId };
+      rec.lastTaskFailure = { appId: t.appId, host: t.host, message, state, taskId: t.id, timestamp: isoNow(), version: t.version, slaveId: t.agentId };
     this.backoff(rec);
   }
 
@@ -487,10 +516,10 @@ export class Scheduler {
     }
   }
 
-  private launch(app: AppRecord, count: number): void {
+  private launch(app: AppRecord, agent: Agent): void {
     const { f } = this.deps;
     const safe = safeAppId(app.def.id);
-    for (let i = 0; i < count; i++) {
+    {
       const uid = uuid();
       const instanceId = f.v18 ? `${safe}.instance-${uid}` : `${safe}.marathon-${uid}`;
       const t: TaskRecord = {
@@ -502,7 +531,9 @@ export class Scheduler {
         def: app.def,
         state: 'TASK_STAGING',
         stagedAt: isoNow(),
-        host: '127.0.0.1',
+        host: agent.hostname,
+        agentId: agent.id,
+        agentIp: agent.ip,
         ports: [],
         servicePorts: servicePortsOf(app.def),
         ipAddresses: [],
@@ -633,7 +664,7 @@ export class Scheduler {
       bus.publish('instance_health_changed_event', { instanceId: t.instanceId, runSpecId: t.appId, runSpecVersion: t.version, healthy: taskHealthy(t) });
     if (u.kill) {
       const reason = `${h.protocol} health check failed ${u.result.consecutiveFailures} times: ${u.result.lastFailureCause ?? ''}`.trim();
-      const common = { appId: t.appId, taskId: t.id, version: t.version, reason, host: t.host, slaveId: this.deps.slaveId };
+      const common = { appId: t.appId, taskId: t.id, version: t.version, reason, host: t.host, slaveId: t.agentId };
       if (f.v14) bus.publish('unhealthy_instance_kill_event', { ...common, instanceId: t.instanceId });
       else bus.publish('unhealthy_task_kill_event', common);
       const rec = this.owner(t);

@@ -10,6 +10,8 @@ import type { ApiContext, Scheduler } from './scheduler.js';
 import type { AppRecord, HttpError } from './types.js';
 import { absoluteId, readApp, type ValidatedApp } from './validation.js';
 import { isObject } from './util.js';
+import { queueItemJson } from './queue.js';
+import { tokenAuth } from './auth.js';
 
 export interface RecordedRequest {
   method: string;
@@ -24,8 +26,8 @@ export interface ServerDeps {
   scheduler: Scheduler;
   bus: EventBus;
   faults: Faults;
-  auth?: { username: string; password: string };
-  slaveId: string;
+  /** DC/OS token the auth plugin accepts (`Authorization: token=<token>`). */
+  token?: string;
   requests: RecordedRequest[];
   unhandled: string[];
   /** "127.0.0.1:port", known once listening. */
@@ -76,7 +78,7 @@ function matchesLabels(labels: Record<string, string>, selector: string): boolea
 
 export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: ServerResponse) => void {
   const { f, scheduler, bus, faults } = deps;
-  const ctx = (): RenderContext => ({ f, omitHealthResults: faults.omitHealthResults, slaveId: deps.slaveId, ...(faults.taskData ? { taskData: faults.taskData } : {}) });
+  const ctx = (): RenderContext => ({ f, omitHealthResults: faults.omitHealthResults, ...(faults.taskData ? { taskData: faults.taskData } : {}) });
   const leaderHeader = (): Record<string, string> => ({ 'X-Marathon-Leader': `http://${deps.hostPort()}` });
 
   function send(res: ServerResponse, reply: Reply): void {
@@ -88,13 +90,6 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
     } else {
       res.writeHead(reply.status, { 'Content-Type': 'application/json', ...headers }).end(JSON.stringify(reply.body));
     }
-  }
-
-  function authorized(req: IncomingMessage): boolean {
-    if (!deps.auth) return true;
-    const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    if (!m) return false;
-    return Buffer.from(m[1] ?? '', 'base64').toString('utf8') === `${deps.auth.username}:${deps.auth.password}`;
   }
 
   function appJsonList(apps: AppRecord[], embed: Embeds): Record<string, unknown>[] {
@@ -216,6 +211,20 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       }
     }
 
+    if (path === '/v2/queue' && method === 'GET') {
+      const withLastUnused = q.getAll('embed').includes('lastUnusedOffers');
+      const queued = [...scheduler.apps.values()].filter((a) => a.launch && a.launch.leftToLaunch > 0);
+      return json(200, { queue: queued.map((a) => queueItemJson(a, a.launch!, f, withLastUnused)) });
+    }
+    const delayMatch = /^\/v2\/queue(\/.+)\/delay$/.exec(path);
+    if (delayMatch && method === 'DELETE') {
+      // follows src/main/scala/mesosphere/marathon/api/v2/QueueResource.scala (resetDelay)
+      const id = absoluteId(delayMatch[1] ?? '');
+      const app = scheduler.apps.get(id);
+      if (!app?.launch) return json(404, { message: `Application ${id} not found in tasks queue.` });
+      scheduler.resetDelay(app);
+      return { status: 204 };
+    }
     if (path === '/v2/tasks' && method === 'GET') {
       const statuses = [...q.getAll('status'), ...q.getAll('status[]')].map((s) => `TASK_${s.toUpperCase()}`);
       const tasks = [...scheduler.apps.values()].flatMap((a) => a.tasks).filter((t) => !statuses.length || statuses.includes(t.state));
@@ -258,8 +267,8 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       if (delay) await new Promise((r) => setTimeout(r, delay));
       const injected = faults.take(method, `${url.pathname}${url.search}`);
       if (injected) return send(res, { status: injected.status, body: injected.body });
-      if (url.pathname !== '/ping' && !authorized(req))
-        return send(res, json(401, { message: 'Invalid username or password.' }, { 'WWW-Authenticate': 'Basic realm="Marathon"' }));
+      const denied = url.pathname === '/ping' ? undefined : tokenAuth(deps.token, req);
+      if (denied) return send(res, denied);
       const reply = await route(req, res, url, text);
       const hold = reply === 'streaming' ? undefined : faults.takeHold(method, `${url.pathname}${url.search}`);
       if (hold) {

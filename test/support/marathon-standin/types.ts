@@ -1,3 +1,5 @@
+import type { LaunchStats } from './queue.js';
+
 // Internal model of the stand-in. App definitions are kept in the canonical 1.5+ shape (networks +
 // container.portMappings) whatever the emulated version; render.ts turns them into the version's JSON.
 
@@ -123,7 +125,10 @@ export interface TaskRecord {
   state: TaskState;
   stagedAt: string;
   startedAt?: string;
+  /** The agent's hostname (what Marathon reports), its Mesos id and the loopback IP it publishes on. */
   host: string;
+  agentId: string;
+  agentIp: string;
   ports: number[];
   servicePorts: number[];
   ipAddresses: { ipAddress: string; protocol: 'IPv4' | 'IPv6' }[];
@@ -170,6 +175,8 @@ export interface AppRecord extends AppSnapshot {
   /** Launch backoff (backoffSeconds * backoffFactor^n, capped at maxLaunchDelaySeconds). */
   launchFailures: number;
   launchDelayUntil: number;
+  /** Offer statistics while the app has instances left to launch (GET /v2/queue). */
+  launch?: LaunchStats;
   /** Every version of the app, for `PUT {"version": ts}` rollbacks. */
   history: Map<string, AppSnapshot>;
 }

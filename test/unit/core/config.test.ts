@@ -64,6 +64,16 @@ describe('config', () => {
     expect(c.verify.volatile).toContain('/tmp/**');
   });
 
+  it('MESOS_HTTP health checks need maxConsecutiveFailures ≥ 1 (Mesos reads 0 as kill at the first failure)', () => {
+    const text = (protocol: string, failures: number) => [
+      'app: a', 'images: {full: f, delta: d}', 'build: {appDir: /app}',
+      `deploy: { scheduler: marathon, port: 8000, healthCheck: { maxConsecutiveFailures: ${failures} }, marathon: { url: "http://m:8080", appPrefix: /a, healthCheck: { protocol: ${protocol} } } }`,
+    ].join('\n');
+    expect(problems(text('MESOS_HTTP', 0))).toEqual([expect.stringMatching(/^deploy\/healthCheck\/maxConsecutiveFailures: should be at least 1 with deploy.marathon.healthCheck.protocol MESOS_HTTP/)]);
+    expect(parseConfigText(text('HTTP', 0), 'x').deploy?.marathon).toMatchObject({ healthCheck: { protocol: 'HTTP' }, leaderWaitSeconds: 60 });
+    expect(parseConfigText(text('MESOS_HTTP', 1), 'x').deploy?.marathon?.healthCheck.protocol).toBe('MESOS_HTTP');
+  });
+
   it('reports a YAML syntax error with its line and column', () => {
     expect(problems('app: web-app\nimages: [\n')).toEqual([expect.stringMatching(/^line \d+, column \d+: /)]);
   });

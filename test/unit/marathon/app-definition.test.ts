@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { DeploySpec } from '../../../src/core/deploy/spec.js';
 import { appPath, marathonAppId } from '../../../src/core/marathon/app-id.js';
 import { buildAppDefinition } from '../../../src/core/marathon/app-definition.js';
+import { PreconditionError } from '../../../src/core/errors.js';
 import { parseMarathonVersion, payloadStyle } from '../../../src/core/marathon/version.js';
 
 const SHA = '3f2a9c1e0b7d4c5e6f708192a3b4c5d6e7f80912';
@@ -89,5 +90,23 @@ describe('buildAppDefinition', () => {
     const def = buildAppDefinition({ ...spec, healthCheck: { ...spec.healthCheck, intervalSeconds: 0.5, gracePeriodSeconds: 2.2 } }, { ...opts, version: '1.9.0' });
     expect(def.healthChecks[0]).toMatchObject({ intervalSeconds: 1, gracePeriodSeconds: 3, timeoutSeconds: 2 });
     for (const v of [...Object.values(def.env), ...Object.values(def.labels)]) expect(typeof v).toBe('string');
+  });
+});
+
+describe('health check protocol (deploy.marathon.healthCheck.protocol)', () => {
+  it('HTTP by default, the same check on every version', () => {
+    for (const version of ['1.1.1', '1.4.11', '1.10.17']) {
+      expect(buildAppDefinition(spec, { ...opts, version }).healthChecks).toEqual([
+        { protocol: 'HTTP', path: '/health', portIndex: 0, gracePeriodSeconds: 0, intervalSeconds: 2, timeoutSeconds: 2, maxConsecutiveFailures: 3 },
+      ]);
+    }
+  });
+  it('MESOS_HTTP on 1.4+, checked from the start (Marathon would wait 15 s)', () => {
+    expect(buildAppDefinition(spec, { ...opts, version: '1.4.0', healthProtocol: 'MESOS_HTTP' }).healthChecks[0]).toMatchObject({ protocol: 'MESOS_HTTP', delaySeconds: 0 });
+  });
+  it('MESOS_HTTP before 1.4 is refused before anything is sent', () => {
+    const build = () => buildAppDefinition(spec, { ...opts, version: '1.3.13', healthProtocol: 'MESOS_HTTP' });
+    expect(build).toThrow(PreconditionError);
+    expect(build).toThrow('Marathon 1.3.13 has no MESOS_HTTP health checks (they came with 1.4)');
   });
 });

@@ -35,7 +35,7 @@ describe('event stream payloads', () => {
     const events: DeployEvent[] = [];
     const parser = createParser({ onEvent: (m) => events.push(...parseEventData(m.data)) });
     parser.feed(text('events-stream-sample.txt').replace(/\n/g, '\r\n'));
-    expect(events.map((e) => e.type)).toEqual(['other', 'status_update_event', 'status_update_event']);
+    expect(events.map((e) => e.type)).toEqual(['attached', 'status_update_event', 'status_update_event']);
     expect(events[1]).toMatchObject({ appId: '/foo', taskStatus: 'TASK_FAILED', host: 'srv5.hw.ca1.mesosphere.com' });
   });
   it('deployment success/failed carry the deployment id (and the 1.7+ reason)', () => {

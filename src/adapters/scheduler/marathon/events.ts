@@ -7,9 +7,16 @@ import type { MarathonClient } from './client.js';
 // exactly `text/event-stream` (anything else is a 405). Frames use CRLF and blank keepalives every
 // 10 s; events during a disconnect are lost, so a drop is reported and the caller falls back to
 // polling (docs/marathon-api.md §4.1).
+//
+// The subscription is registered when `event_stream_attached` arrives: Marathon subscribes the
+// connection, then publishes that event through it (HttpEventStreamHandleActor.preStart). Before it,
+// events may be missed, so the caller polls until the stream is `attached`.
 
 export interface EventStream {
+  /** The connection is open. */
   readonly up: boolean;
+  /** Up, and event_stream_attached has arrived: no event is missed from here on. */
+  readonly attached: boolean;
   close(): void;
 }
 
@@ -20,8 +27,10 @@ export interface EventStreamOptions {
   signal: AbortSignal;
   /** Marathon sends a keepalive every 10 s; this much silence means the connection is dead. */
   idleTimeoutMs?: number;
-  /** How long to wait for the first frame (event_stream_attached) so the subscription is registered. */
+  /** How long openEventStream waits for event_stream_attached before it resolves unattached. */
   attachWaitMs?: number;
+  /** Called once when event_stream_attached arrives after openEventStream resolved (a late proof). */
+  onAttached?(): void;
 }
 
 /** Far above any event deployer reads (a light deployment plan is a few KiB). */
@@ -40,14 +49,23 @@ export async function openEventStream(client: MarathonClient, opts: EventStreamO
   const signal = AbortSignal.any([controller.signal, opts.signal]);
   const res: IncomingMessage = await client.openStream(eventsPath(), { accept: 'text/event-stream' }, signal);
   let up = true;
+  let attached = false;
+  let resolved = false;
   let closedByUs = false;
-  let firstFrame: () => void = () => {};
-  const attached = new Promise<void>((resolve) => (firstFrame = resolve));
+  let stopWaiting: () => void = () => {};
+  const attachedOrGone = new Promise<void>((resolve) => (stopWaiting = resolve));
 
   const parser = createParser({
     onEvent(msg) {
-      firstFrame();
-      for (const e of parseEventData(msg.data)) opts.onEvent(e);
+      for (const e of parseEventData(msg.data)) {
+        if (e.type !== 'attached') {
+          opts.onEvent(e);
+        } else if (!attached) {
+          attached = true;
+          stopWaiting();
+          if (resolved) opts.onAttached?.();
+        }
+      }
     },
   });
   const decoder = new TextDecoder();
@@ -56,7 +74,6 @@ export async function openEventStream(client: MarathonClient, opts: EventStreamO
   // is dropped (the caller polls instead).
   let lineLength = 0;
   res.on('data', (chunk: Buffer) => {
-    firstFrame();
     const text = decoder.decode(chunk, { stream: true });
     const lastBreak = Math.max(text.lastIndexOf('\n'), text.lastIndexOf('\r'));
     lineLength = lastBreak < 0 ? lineLength + text.length : text.length - lastBreak - 1;
@@ -69,7 +86,7 @@ export async function openEventStream(client: MarathonClient, opts: EventStreamO
   let dropped = false;
   const drop = (reason: string) => {
     up = false;
-    firstFrame();
+    stopWaiting();
     if (dropped || closedByUs) return;
     dropped = true;
     opts.onDrop(reason);
@@ -79,12 +96,16 @@ export async function openEventStream(client: MarathonClient, opts: EventStreamO
   res.on('close', () => drop('connection closed'));
 
   let timer: NodeJS.Timeout | undefined;
-  await Promise.race([attached, new Promise<void>((r) => (timer = setTimeout(r, opts.attachWaitMs ?? 1000)))]);
+  await Promise.race([attachedOrGone, new Promise<void>((r) => (timer = setTimeout(r, opts.attachWaitMs ?? 2000)))]);
   clearTimeout(timer);
+  resolved = true;
 
   return {
     get up() {
       return up;
+    },
+    get attached() {
+      return up && attached;
     },
     close() {
       closedByUs = true;
