@@ -27,6 +27,11 @@ export async function main(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // `deployer history | head` closes the pipe early: the rest of the output has no reader, but the
+  // command (maybe a switch halfway through) must still finish and exit with its own code.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
 
   const wantsJson = argv.includes('--json');
   let out: Output | undefined;

@@ -20,4 +20,10 @@ describe('bin/deployer (built)', () => {
     expect(r.exitCode).toBe(2);
     expect(r.stderr).toContain('(file): does not exist');
   });
+
+  it('a reader that closes the pipe early (`deployer --help | head -1`) is no crash', async () => {
+    const r = await execa('bash', ['-c', 'set -o pipefail; node bin/deployer --help | head -c 1 >/dev/null'], { cwd: ROOT, reject: false, env: { CI: 'true' } });
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled/);
+    expect(r.exitCode).toBe(0);
+  });
 });
