@@ -20,7 +20,7 @@ import type { LbHosts } from '../ports/lb-hosts.js';
 import type { TestRecord, TestRecordStore } from '../ports/records.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
 import type { GitPort } from '../ports/git.js';
-import { gatherConfFacts } from './nginx-includes.js';
+import { gatherConfFacts } from '../core/nginx/gather-conf.js';
 import { gatherTested } from './tested.js';
 
 // switch and rollback: gather facts through read-only ports, then decide everything in planSwitch
