@@ -3,7 +3,7 @@ import { shortSha } from '../../core/image-ref.js';
 import { renderPreview, previewHostname, type PreviewEntry } from '../../core/nginx/preview.js';
 import { backendProblems } from '../../core/nginx/validate.js';
 import { RELOAD_STABLE_MS, type PreviewUpdateStep, type SwitchStep, type VerifyProbe } from '../../core/steps/switch.js';
-import { revisionMatches } from '../../core/switch/decide.js';
+import { revisionMatches } from '../../core/switch/revision-header.js';
 import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
 import type { LockOwner } from '../../ports/lock.js';
 import type { ExecContext } from '../context.js';

@@ -3,7 +3,7 @@ import { StepFailedError } from '../../core/errors.js';
 import type { TestStep } from '../../core/steps/test.js';
 import type { ExecContext } from '../context.js';
 import { waitForSshLogin } from './ssh-login.js';
-import { logTail, POLL_MS, readAll, V } from './test-run.js';
+import { logTail, POLL_MS, readAll, TEST_VARS } from './test-run.js';
 
 /**
  * The image runs its own command (sshd among it, as the seed's supervisord did). Waits until the
@@ -22,7 +22,7 @@ export async function startForSsh(
     publish: [{ containerPort: ssh.port, hostIp: '127.0.0.1' }],
     ...(step.network ? { network: step.network } : {}),
   });
-  ctx.vars.set(V.container, id);
+  ctx.vars.set(TEST_VARS.container, id);
   await docker.startContainer(id);
   const shell = await waitForSshLogin(ctx, {
     container: id,
@@ -38,6 +38,6 @@ export async function startForSsh(
       code: 'test.ssh',
     }),
   });
-  ctx.vars.set(V.shell, shell);
+  ctx.vars.set(TEST_VARS.shell, shell);
   ctx.ports.log.info(`logged in to the test container over ssh (${shell.name}, host key pinned)`);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderUpstream } from '../../../src/core/nginx/upstream.js';
-import { sha256Hex } from '../../../src/core/switch/decide.js';
+import { sha256Hex } from '../../../src/core/switch/plan-hash.js';
 import { execute } from '../../../src/exec/executor.js';
 import { handlers } from '../../../src/exec/handlers/index.js';
 import type { ExecContext } from '../../../src/exec/context.js';
