@@ -6,7 +6,7 @@ import type { Log } from '../../ports/log.js';
 import { ChannelLostError, runOnChannel } from './channel.js';
 import { connectSsh, type SshConnection } from './connect.js';
 
-// `exec.via: ssh`: commands for a build or test container whose image runs sshd (the seed's did).
+// `exec.via: ssh`: commands for a build or test container whose image runs sshd (the old scripts' did, docs/traps.md §6).
 // The connection goes to the container's port published on 127.0.0.1 and accepts only the host key
 // read from the container through the Docker API (pinned): never "accept any key". sshd drops the
 // env of an exec request (AcceptEnv), so variables and the working directory travel in the quoted

@@ -6,7 +6,7 @@ import { waitForSshLogin } from './ssh-login.js';
 import { logTail, POLL_MS, readAll, TEST_VARS } from './test-run.js';
 
 /**
- * The image runs its own command (sshd among it, as the seed's supervisord did). Waits until the
+ * The image runs its own command (sshd among it, as the old scripts' supervisord did: docs/traps.md §6). Waits until the
  * host key can be read through the Docker API and a login with it pinned succeeds.
  */
 export async function startForSsh(
