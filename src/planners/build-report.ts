@@ -12,8 +12,6 @@ export interface Report {
   exitCode?: number;
 }
 
-const human = humanBytes;
-
 function pushed(vars: Map<string, unknown>): Record<string, PushResult> {
   const out: Record<string, PushResult> = {};
   for (const [k, v] of vars) if (k.startsWith('pushed:')) out[k.slice('pushed:'.length)] = v as PushResult;
@@ -33,7 +31,7 @@ export function buildReport(plan: Plan, vars: Map<string, unknown>, skipped: str
   if (skipped) lines.push(skipped);
   for (const [ref, img] of Object.entries(made)) lines.push(`built ${ref} (${shortId(img.id)}, ${img.layers} layers)`);
   for (const s of plan.steps) if (s.kind === 'build.tag') lines.push(`tagged ${s.target}`);
-  for (const [ref, r] of Object.entries(p)) lines.push(`pushed ${ref} ${r.digest ?? ''} (${human(r.bytesPushed)} in ${r.layersPushed} new layer${r.layersPushed === 1 ? '' : 's'})`);
+  for (const [ref, r] of Object.entries(p)) lines.push(`pushed ${ref} ${r.digest ?? ''} (${humanBytes(r.bytesPushed)} in ${r.layersPushed} new layer${r.layersPushed === 1 ? '' : 's'})`);
   return {
     text: lines.join('\n') || 'nothing to do',
     json: { command: plan.command, ...plan.facts, skipped: skipped ?? null, built: made, pushed: p, tagged: plan.steps.flatMap((s) => (s.kind === 'build.tag' ? [s.target] : [])) },

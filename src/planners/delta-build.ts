@@ -124,6 +124,32 @@ function deltaFactsJson(config: Config, facts: DeltaFacts, cls: ChangeClass, fil
   };
 }
 
+/** What every class's plan shares: the class, the notes so far, and the steps around the change. */
+interface DeltaDraft {
+  config: Config;
+  facts: DeltaFacts;
+  cls: ChangeClass;
+  files: ClassifiedChange[];
+  notes: string[];
+  subject: string;
+  factsJson: ReturnType<typeof deltaFactsJson>;
+  deltaRef: string;
+  baseId: string;
+  pull: BuildStep[];
+  pushDelta: BuildStep[];
+  /** How a tag or commit of `ref` is undone on failure (provisional until pushed; the previous id). */
+  undo(ref: string): { provisional: boolean; previousId?: string };
+}
+
+/** What a code or deps delta changes in the image (repo paths, after .dockerignore). */
+interface DeltaChanges {
+  copy: string[];
+  del: string[];
+  /** Directories emptied by the deletions, deepest first (removed only if empty). */
+  dirs: string[];
+  deps: boolean;
+}
+
 export function planDeltaBuild(config: Config, facts: DeltaFacts, opts: DeltaOptions): DeltaPlanResult {
   const { target, base } = facts;
   const pushes = config.registry !== undefined;
@@ -146,72 +172,96 @@ export function planDeltaBuild(config: Config, facts: DeltaFacts, opts: DeltaOpt
     return { plan: makePlan('delta-build', subject, factsJson, [], [...notes, why]), class: cls, files, skipped: why };
   }
 
-  const pull: BuildStep[] = needsPull(base)
-    ? [{ id: 'pull-base', kind: 'build.pull', title: `pull ${base.ref} (${shortId(baseId)}, git ${shortSha(facts.baseRevision)})`, ref: base.ref }]
-    : [];
-  const pushDelta: BuildStep[] = pushes ? [{ id: 'push-delta', kind: 'build.push', title: `push ${deltaRef}`, ref: deltaRef }] : [];
-  const undo = (ref: string) => ({ provisional: pushes, ...(facts.localIds[ref] ? { previousId: facts.localIds[ref] } : {}) });
+  const draft: DeltaDraft = {
+    config, facts, cls, files, notes, subject, factsJson, deltaRef, baseId,
+    pull: needsPull(base)
+      ? [{ id: 'pull-base', kind: 'build.pull', title: `pull ${base.ref} (${shortId(baseId)}, git ${shortSha(facts.baseRevision)})`, ref: base.ref }]
+      : [],
+    pushDelta: pushes ? [{ id: 'push-delta', kind: 'build.push', title: `push ${deltaRef}`, ref: deltaRef }] : [],
+    undo: (ref) => ({ provisional: pushes, ...(facts.localIds[ref] ? { previousId: facts.localIds[ref] } : {}) }),
+  };
+  if (cls === 'infra') return planInfraDelta(draft, opts);
 
-  if (cls === 'infra') {
-    const infraFiles = files.filter((f) => f.class === 'infra').map((f) => f.path);
-    if (opts.onInfra === 'fail') {
-      throw new PreconditionError(`delta-build cannot apply infra changes (${infraFiles.join(', ') || '.dockerignore'})`, {
-        hint: 'run `deployer full-build`, then `deployer delta-build` again',
-        code: 'build.infra',
-      });
-    }
-    const fullFacts: FullBuildFacts = {
-      sha: target,
-      dirty: false,
-      dockerfilePresent: true,
-      exclude: facts.exclude,
-      latest: base,
-      localIds: facts.localIds,
-      now: facts.now,
-    };
-    const fullRef = imageRef(config, 'full', target);
-    const steps: BuildStep[] = [
-      ...fullBuildSteps(config, fullFacts, { moveLatest: true }),
-      { id: 'tag-delta', kind: 'build.tag', title: `tag ${fullRef} as ${deltaRef}`, source: fullRef, target: deltaRef, ...undo(deltaRef) },
-      ...pushDelta,
-    ];
-    notes.push(`infra change (${infraFiles.join(', ') || '.dockerignore'}): a delta cannot apply it, so this runs a full build instead (--on-infra fail refuses)`);
-    return { plan: makePlan('delta-build', subject, factsJson, steps, notes), class: cls, files };
-  }
-
-  const excluded = dockerignoreMatcher(facts.exclude);
-  const copy = [...new Set(files.filter((f) => f.status !== 'deleted' && !excluded(f.path)).map((f) => f.path))].sort();
-  const copySet = new Set(copy);
-  const del = [...new Set(deletedPaths(facts.changes).filter((p) => !excluded(p) && !copySet.has(p)))].sort();
-  const kept = new Set(facts.keptDirs);
-  const dirs = deepestFirst(del.flatMap(ancestorDirs).filter((d) => !kept.has(d) && !excluded(d)));
-  const appDir = config.build.appDir;
-  const deps = cls === 'deps';
-  if (deps && !config.changes.depsInstall) {
+  const changes = deltaChanges(draft);
+  if (changes.deps && !config.changes.depsInstall) {
     throw new PreconditionError(`dependency files changed (${files.filter((f) => f.class === 'deps').map((f) => f.path).join(', ')}) but changes.depsInstall is not configured`, {
       hint: 'set changes.depsInstall (and changes.depsDir) in deployer.yaml, or run `deployer full-build`',
       code: 'build.no-deps-install',
     });
   }
+  if (cls === 'none' || (changes.copy.length === 0 && changes.del.length === 0 && !changes.deps)) return planRetag(draft);
+  return planApplyDelta(draft, changes);
+}
 
-  if (cls === 'none' || (copy.length === 0 && del.length === 0 && !deps)) {
-    if (cls !== 'none') notes.push('every changed file is excluded by .dockerignore: the image would not change');
-    const steps: BuildStep[] = [
-      ...pull,
-      { id: 'tag-delta', kind: 'build.tag', title: `tag ${base.ref} (${shortId(baseId)}, git ${shortSha(facts.baseRevision)}) as ${deltaRef}`, source: baseId, target: deltaRef, ...undo(deltaRef) },
-      ...pushDelta,
-    ];
-    if (target === facts.baseRevision) notes.push(`${base.ref} is already at ${shortSha(target)}`);
-    return { plan: makePlan('delta-build', subject, factsJson, steps, notes), class: cls, files };
+const result = (d: DeltaDraft, steps: BuildStep[]): DeltaPlanResult =>
+  ({ plan: makePlan('delta-build', d.subject, d.factsJson, steps, d.notes), class: d.cls, files: d.files });
+
+/** infra: a delta cannot apply it; a full build of the target, tagged as the delta too. */
+function planInfraDelta(d: DeltaDraft, opts: DeltaOptions): DeltaPlanResult {
+  const { config, facts, deltaRef } = d;
+  const infraFiles = d.files.filter((f) => f.class === 'infra').map((f) => f.path);
+  if (opts.onInfra === 'fail') {
+    throw new PreconditionError(`delta-build cannot apply infra changes (${infraFiles.join(', ') || '.dockerignore'})`, {
+      hint: 'run `deployer full-build`, then `deployer delta-build` again',
+      code: 'build.infra',
+    });
   }
+  const fullFacts: FullBuildFacts = {
+    sha: facts.target,
+    dirty: false,
+    dockerfilePresent: true,
+    exclude: facts.exclude,
+    latest: facts.base,
+    localIds: facts.localIds,
+    now: facts.now,
+  };
+  const fullRef = imageRef(config, 'full', facts.target);
+  const steps: BuildStep[] = [
+    ...fullBuildSteps(config, fullFacts, { moveLatest: true }),
+    { id: 'tag-delta', kind: 'build.tag', title: `tag ${fullRef} as ${deltaRef}`, source: fullRef, target: deltaRef, ...d.undo(deltaRef) },
+    ...d.pushDelta,
+  ];
+  d.notes.push(`infra change (${infraFiles.join(', ') || '.dockerignore'}): a delta cannot apply it, so this runs a full build instead (--on-infra fail refuses)`);
+  return result(d, steps);
+}
 
+/** The files a code or deps delta copies and deletes: what a full build's context would hold. */
+function deltaChanges(d: DeltaDraft): DeltaChanges {
+  const excluded = dockerignoreMatcher(d.facts.exclude);
+  const copy = [...new Set(d.files.filter((f) => f.status !== 'deleted' && !excluded(f.path)).map((f) => f.path))].sort();
+  const copySet = new Set(copy);
+  const del = [...new Set(deletedPaths(d.facts.changes).filter((p) => !excluded(p) && !copySet.has(p)))].sort();
+  const kept = new Set(d.facts.keptDirs);
+  const dirs = deepestFirst(del.flatMap(ancestorDirs).filter((dir) => !kept.has(dir) && !excluded(dir)));
+  return { copy, del, dirs, deps: d.cls === 'deps' };
+}
+
+/** none (or nothing a full build would copy): the base image is the delta; tag it. */
+function planRetag(d: DeltaDraft): DeltaPlanResult {
+  const { facts, deltaRef, baseId } = d;
+  const { base, target } = facts;
+  if (d.cls !== 'none') d.notes.push('every changed file is excluded by .dockerignore: the image would not change');
+  const steps: BuildStep[] = [
+    ...d.pull,
+    { id: 'tag-delta', kind: 'build.tag', title: `tag ${base.ref} (${shortId(baseId)}, git ${shortSha(facts.baseRevision)}) as ${deltaRef}`, source: baseId, target: deltaRef, ...d.undo(deltaRef) },
+    ...d.pushDelta,
+  ];
+  if (target === facts.baseRevision) d.notes.push(`${base.ref} is already at ${shortSha(target)}`);
+  return result(d, steps);
+}
+
+/** code and deps: a build container of the base, the deletions, the copies, the deps install, one commit. */
+function planApplyDelta(d: DeltaDraft, { copy, del, dirs, deps }: DeltaChanges): DeltaPlanResult {
+  const { config, facts, deltaRef, baseId, cls } = d;
+  const { base, target } = facts;
   const budget = checkLayerBudget(base.ref, base.layers, config.build.maxLayers);
-  if (budget.remaining < 5) notes.push(`${budget.remaining} delta layer${budget.remaining === 1 ? '' : 's'} left before build.maxLayers (${budget.max}): plan a full build`);
+  if (budget.remaining < 5) d.notes.push(`${budget.remaining} delta layer${budget.remaining === 1 ? '' : 's'} left before build.maxLayers (${budget.max}): plan a full build`);
+  const appDir = config.build.appDir;
   const name = buildContainerName(config, target);
   const start = del.length > 0 || deps;
   const viaSsh = config.exec.via === 'ssh' && start;
   const command = buildContainerCommand(base.config, viaSsh ? config.exec.ssh.sshd : undefined);
-  const steps: BuildStep[] = [...pull, {
+  const steps: BuildStep[] = [...d.pull, {
     id: 'create-container',
     kind: 'build.container',
     title: `create build container ${name} from ${base.ref} (${shortId(baseId)})`,
@@ -268,8 +318,8 @@ export function planDeltaBuild(config: Config, facts: DeltaFacts, opts: DeltaOpt
     ref: deltaRef,
     config: commitConfig(base.config, labels),
     baseLayers: base.layers,
-    ...undo(deltaRef),
+    ...d.undo(deltaRef),
     detail: Object.entries(labels).map(([k, v]) => `label ${k}=${v}`),
-  }, ...pushDelta);
-  return { plan: makePlan('delta-build', subject, factsJson, steps, notes), class: cls, files };
+  }, ...d.pushDelta);
+  return result(d, steps);
 }

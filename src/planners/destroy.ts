@@ -36,9 +36,9 @@ export async function gatherDestroyFacts(
   rev: string,
 ): Promise<DestroyFacts> {
   requireDeployConfig(config);
-  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(config.switch ? ports.history : undefined)]);
+  const [environments, protectedRevisions] = await Promise.all([ports.scheduler.list(config.app), readProtected(config.switch ? ports.history : undefined)]);
   const revision = await resolveEnvironmentRevision(ports.git, environments, rev);
-  return { revision, scheduler: ports.scheduler.name, environments, protected: prot };
+  return { revision, scheduler: ports.scheduler.name, environments, protected: protectedRevisions };
 }
 
 export function destroyStep(config: Config, scheduler: SchedulerName, revision: string, reason?: string): SchedulerDestroyStep {
@@ -55,15 +55,15 @@ export function destroyStep(config: Config, scheduler: SchedulerName, revision: 
 }
 
 /** The live revision and the rollback target are never removed (exit 4). */
-export function refuseProtected(revision: string, prot: Protected): void {
+export function refuseProtected(revision: string, protectedRevisions: Protected): void {
   const sha12 = shortSha(revision);
-  if (prot.live === revision) {
+  if (protectedRevisions.live === revision) {
     throw new PreconditionError(`${sha12} is live: its environment cannot be destroyed`, {
       code: 'destroy.live',
       hint: 'switch to another revision first (`deployer switch <rev>`)',
     });
   }
-  if (prot.rollback === revision) {
+  if (protectedRevisions.rollback === revision) {
     throw new PreconditionError(`${sha12} is the rollback target: its environment is kept so \`deployer rollback\` works`, {
       code: 'destroy.rollback-target',
       hint: 'it stops being the rollback target after the next switch',

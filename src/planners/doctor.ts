@@ -9,7 +9,7 @@ import type { DoctorPort, EngineInfo } from '../ports/doctor.js';
 import type { LbHost } from '../ports/lb.js';
 import type { LbHosts } from '../ports/lb-hosts.js';
 import type { SchedulerPort } from '../ports/scheduler.js';
-import { gatherConfFacts } from './nginx-includes.js';
+import { gatherConfFacts } from '../core/nginx/gather-conf.js';
 
 // `deployer doctor`: every check of README "Checking a machine: deployer doctor", in order, each
 // turned into one CheckResult (src/core/doctor/checks.ts). A failing check never stops the others;

@@ -19,8 +19,8 @@ export async function gatherGcFacts(
   config: Config,
 ): Promise<GcFacts> {
   requireDeployConfig(config);
-  const [environments, prot] = await Promise.all([ports.scheduler.list(config.app), readProtected(config.switch ? ports.history : undefined)]);
-  return { scheduler: ports.scheduler.name, environments, protected: prot };
+  const [environments, protectedRevisions] = await Promise.all([ports.scheduler.list(config.app), readProtected(config.switch ? ports.history : undefined)]);
+  return { scheduler: ports.scheduler.name, environments, protected: protectedRevisions };
 }
 
 export const DEFAULT_KEEP = 3;
@@ -34,12 +34,12 @@ export interface GcDecision {
  * Keeps the live revision and the rollback target always, then the newest others until `keep`
  * environments remain. An environment whose age is unknown counts as newest: never removed by guess.
  */
-export function decideGc(environments: readonly EnvironmentInfo[], prot: Protected, keep: number): GcDecision {
+export function decideGc(environments: readonly EnvironmentInfo[], protectedRevisions: Protected, keep: number): GcDecision {
   const age = (e: EnvironmentInfo) => e.createdAt?.getTime() ?? Number.POSITIVE_INFINITY;
   const newestFirst = [...environments].sort((a, b) => age(b) - age(a));
   const kept = new Map<string, string>();
-  if (prot.live && environments.some((e) => e.revision === prot.live)) kept.set(prot.live, 'live');
-  if (prot.rollback && environments.some((e) => e.revision === prot.rollback)) kept.set(prot.rollback, 'rollback target');
+  if (protectedRevisions.live && environments.some((e) => e.revision === protectedRevisions.live)) kept.set(protectedRevisions.live, 'live');
+  if (protectedRevisions.rollback && environments.some((e) => e.revision === protectedRevisions.rollback)) kept.set(protectedRevisions.rollback, 'rollback target');
   for (const e of newestFirst) {
     if (kept.size >= keep) break;
     if (!kept.has(e.revision)) kept.set(e.revision, `one of the newest ${keep}`);

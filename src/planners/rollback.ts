@@ -1,6 +1,6 @@
 import type { Config } from '../core/config/schema.js';
 import type { Plan } from '../core/plan.js';
-import type { ForceOptions } from '../core/switch/decide.js';
+import type { ForceOptions } from '../core/switch/refusals.js';
 import { gatherSwitchFacts, planSwitch, type SwitchFacts, type SwitchReadPorts } from './switch.js';
 
 // `deployer rollback [<sha>]` is a switch whose target defaults to what was live before the current

@@ -9,7 +9,8 @@ import { renderUpstream } from '../core/nginx/upstream.js';
 import { imageDigest, withSwitchHooks } from '../core/hooks/plan.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import { RELOAD_STABLE_MS, type ControlPut, type HostFileChange, type SwitchStep } from '../core/steps/switch.js';
-import { checkDrift, checkEnvironment, checkForceOptions, checkTested, planHash, sha256Hex, type ForceOptions } from '../core/switch/decide.js';
+import { planHash, sha256Hex } from '../core/switch/plan-hash.js';
+import { checkDrift, checkEnvironment, checkForceOptions, checkTested, type ForceOptions } from '../core/switch/refusals.js';
 import { liveFromHistory, rollbackTarget } from '../core/switch/history.js';
 import { controlSocketPath, resolveSwitchHosts, stateLocation, type ResolvedHost } from '../core/switch/hosts.js';
 import { dynamicBackendProblems, formatControlList, MAX_SOCKET_PATH, parseControlAnswer, renderDynamicUpstream } from '../core/nginx/dynamic.js';
@@ -20,7 +21,7 @@ import type { LbHosts } from '../ports/lb-hosts.js';
 import type { TestRecord, TestRecordStore } from '../ports/records.js';
 import type { EnvironmentInfo, SchedulerPort } from '../ports/scheduler.js';
 import type { GitPort } from '../ports/git.js';
-import { gatherConfFacts } from './nginx-includes.js';
+import { gatherConfFacts } from '../core/nginx/gather-conf.js';
 import { gatherTested } from './tested.js';
 
 // switch and rollback: gather facts through read-only ports, then decide everything in planSwitch

@@ -1,6 +1,6 @@
 import type { ExecOptions, ExecResult } from './docker.js';
 
-// `exec.via: ssh`: commands for a container whose image runs sshd (the seed's images did), over
+// `exec.via: ssh`: commands for a container whose image runs sshd (the old scripts' images did, docs/traps.md §6), over
 // its port published on 127.0.0.1, accepting only the host key read from the container itself.
 
 export interface ContainerShell {

@@ -1,4 +1,4 @@
-// exec.via: ssh for images that run sshd (the seed's did): the delta's build container runs sshd
+// exec.via: ssh for images that run sshd (the old scripts' did, docs/traps.md §6): the delta's build container runs sshd
 // alone (never the app), commands go over ssh to its port published on 127.0.0.1, accepting only
 // the host key read from the container through the Docker API.
 import { readFile } from 'node:fs/promises';

@@ -129,8 +129,8 @@ export async function makeGitRepo(files: RepoFiles): Promise<GitRepo> {
 // ---- the reference app ------------------------------------------------------------------------
 
 /**
- * The file set of the reference Perl/PSGI web app from the original blog post (Dockerfile with
- * supervisord, carton's cpanfile + snapshot, Plack app, tests, docs). Grouped for change
+ * The file set of the reference Perl/PSGI web app the old scripts built (docs/traps.md §6: Dockerfile
+ * with supervisord, carton's cpanfile + snapshot, Plack app, tests, docs). Grouped for change
  * classification: infra = Dockerfile, supervisor/; deps = cpanfile, cpanfile.snapshot;
  * code = app.psgi, lib/, t/; docs = README.md, docs/.
  * The Dockerfile starts FROM the local busybox base image (no Docker Hub here); it builds, but its

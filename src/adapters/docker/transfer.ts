@@ -32,8 +32,6 @@ export interface TransferDeps {
   layerSizes?: (ref: string, digest: string, signal?: AbortSignal) => Promise<Map<string, number>>;
 }
 
-const human = humanBytes;
-
 /** Tallies push progress: per layer, the furthest `current` seen while Pushing. */
 export class PushTally {
   readonly #pushed = new Map<string, number>();
@@ -171,7 +169,7 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
         sizes = await deps.layerSizes(ref, tally.digest, opts.signal).catch(() => undefined);
       }
       const r = tally.result(sizes);
-      deps.log?.info(`pushed ${ref} (${r.layersPushed} layer${r.layersPushed === 1 ? '' : 's'} ${human(r.bytesPushed)}, ${r.layersExisting} already there) ${r.digest}`);
+      deps.log?.info(`pushed ${ref} (${r.layersPushed} layer${r.layersPushed === 1 ? '' : 's'} ${humanBytes(r.bytesPushed)}, ${r.layersExisting} already there) ${r.digest}`);
       return r;
     });
   } catch (e) {

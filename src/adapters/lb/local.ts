@@ -1,52 +1,25 @@
-import { randomBytes } from 'node:crypto';
 import { lstat, mkdir, open, readFile, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { connect } from 'node:net';
 import { StepFailedError } from '../../core/errors.js';
-import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import type { LbHost, RunResult } from '../../ports/lb.js';
 import { runArgv } from '../run-argv.js';
 import { requestOverStream } from './control-http.js';
+import { lbFileOps, type FsSession } from './files.js';
 
-// The load balancer on this machine: node:fs for files (a temp file beside the target, owner and mode
-// set on the open descriptor, fsync, rename), argv for commands (never a shell: src/adapters/run-argv.ts).
-
-const PERMISSION_BITS = 0o7777;
-
-type Like = Pick<FileState, 'mode' | 'uid' | 'gid'>;
+// The load balancer on this machine: node:fs under the shared file operations (./files.ts), argv
+// for commands (never a shell: src/adapters/run-argv.ts).
 
 function errno(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException)?.code;
 }
 
-async function statOrUndefined(path: string) {
+async function statOrUndefined(path: string, link = false) {
   try {
-    return await stat(path);
+    return await (link ? lstat(path) : stat(path));
   } catch (e) {
     if (errno(e) === 'ENOENT') return undefined;
     throw e;
-  }
-}
-
-async function writeThrough(path: string, content: Buffer, like: Like | undefined, flags: 'w' | 'wx'): Promise<void> {
-  const mode = like ? like.mode & PERMISSION_BITS : 0o644;
-  const fh = await open(path, flags, mode);
-  try {
-    await fh.writeFile(content);
-    if (like) {
-      const st = await fh.stat();
-      if (st.uid !== like.uid || st.gid !== like.gid) {
-        try {
-          await fh.chown(like.uid, like.gid);
-        } catch (e) {
-          throw new Error(`cannot give ${path} the owner ${like.uid}:${like.gid} of the file it replaces (${errno(e) ?? String(e)}); run as root or as the owner`, { cause: e });
-        }
-      }
-      // After chown (which may clear set-id bits), and exact regardless of the umask.
-      await fh.chmod(mode);
-    }
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
 
@@ -71,73 +44,50 @@ export function localLbHost(name = 'local'): LbHost {
   const fail = (action: string, e: unknown): Error =>
     new StepFailedError(`${name}: ${action} failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e, code: 'lb.local' });
 
-  return {
-    name,
-    async read(path) {
-      try {
-        const st = await statOrUndefined(path);
-        if (!st) return undefined;
-        if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-        return { content: await readFile(path), mode: st.mode & PERMISSION_BITS, uid: st.uid, gid: st.gid };
-      } catch (e) {
-        throw fail(`read ${path}`, e);
-      }
+  const session: FsSession = {
+    stat: (path, link) => statOrUndefined(path, link),
+    readFile: (path) => readFile(path),
+    async open(path, mode, exclusive) {
+      const fh = await open(path, exclusive ? 'wx' : 'w', mode);
+      return {
+        write: (content) => fh.writeFile(content),
+        owner: () => fh.stat(),
+        chown: (uid, gid) => fh.chown(uid, gid),
+        chmod: (m) => fh.chmod(m),
+        sync: () => fh.sync(),
+        close: () => fh.close(),
+      };
     },
-    async writeFile(path, content, like) {
-      try {
-        await writeThrough(path, content, like, 'w');
-      } catch (e) {
-        throw fail(`write ${path}`, e);
-      }
-    },
-    async writeAtomic(path, content, like) {
-      const tmp = join(dirname(path), `.${basename(path)}.deployer-${randomBytes(6).toString('hex')}.tmp`);
-      try {
-        const current = like ?? (await statOrUndefined(path));
-        await writeThrough(tmp, content, current && { mode: current.mode, uid: current.uid, gid: current.gid }, 'wx');
-        await rename(tmp, path);
-      } catch (e) {
-        await rm(tmp, { force: true }).catch(() => {});
-        throw fail(`write ${path} (atomically, through ${tmp})`, e);
-      }
-    },
-    async rename(from, to) {
-      try {
-        await rename(from, to);
-      } catch (e) {
-        throw fail(`rename ${from} to ${to}`, e);
-      }
-    },
-    async remove(path) {
-      try {
-        const st = await lstat(path).catch((e) => {
-          if (errno(e) === 'ENOENT') return undefined;
-          throw e;
-        });
-        if (!st) return;
-        // A directory only when empty (rmdir semantics), as over SFTP.
-        if (st.isDirectory()) await rmdir(path);
-        else await unlink(path);
-      } catch (e) {
-        throw fail(`remove ${path}`, e);
-      }
-    },
+    replace: (from, to) => rename(from, to),
+    unlink: (path) => unlink(path),
+    rmdir: (path) => rmdir(path),
     async mkdirExclusive(path) {
       try {
         await mkdir(path, { mode: 0o755 });
         return true;
       } catch (e) {
         if (errno(e) === 'EEXIST') return false;
-        throw fail(`create ${path}`, e);
+        throw e;
       }
     },
     async mkdirp(path) {
       try {
         await mkdir(path, { recursive: true, mode: 0o755 });
       } catch (e) {
-        throw fail(`create ${path}`, errno(e) === 'ENOENT' ? await realMkdirError(path, e) : e);
+        throw errno(e) === 'ENOENT' ? await realMkdirError(path, e) : e;
       }
     },
+    discard: (path) => rm(path, { force: true }).catch(() => {}),
+  };
+
+  return {
+    name,
+    ...lbFileOps({
+      withSession: (_repeatable, fn) => fn(session),
+      fail,
+      chownReason: (e) => errno(e) ?? String(e),
+      chownAdvice: 'run as root or as the owner',
+    }),
     async run(argv, opts = {}): Promise<RunResult> {
       const r = await runArgv(argv, {
         ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),

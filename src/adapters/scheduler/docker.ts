@@ -5,7 +5,7 @@ import { LABELS, shortSha } from '../../core/image-ref.js';
 import type { Clock } from '../../ports/clock.js';
 import type { ContainerInfo, DockerPort } from '../../ports/docker.js';
 import type { SchedulerPort } from '../../ports/scheduler.js';
-import { describeProbe, HealthGate, probeHttp, type ProbeResult } from './health.js';
+import { describeProbe, HealthGate, healthRounds, probeHttp, type ProbeResult } from './health.js';
 
 // The embedded scheduler: an environment is N containers on one Docker engine, named
 // `<app>-<sha12>-<i>` and labelled with app, revision, index and count, so `list` and `get` can
@@ -176,8 +176,8 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
 
       const gate = new HealthGate(spec.healthCheck, clock, graceUntil);
       let probed: Probed[] = [];
-      let lastReport = '';
       const hc = spec.healthCheck;
+      const nextRound = healthRounds(clock, deadline, hc.intervalSeconds * 1000, progress);
       for (;;) {
         signal.throwIfAborted();
         const now = clock.now().getTime();
@@ -195,12 +195,7 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
         signal.throwIfAborted();
         const healthyCount = probed.filter((p) => p.state === 'healthy').length;
         if (healthyCount === ids.length) return toEnvironment(spec.app, spec.revision, probed, spec.instances);
-        const report = `${healthyCount}/${ids.length} healthy`;
-        if (report !== lastReport) progress?.(report);
-        lastReport = report;
-        const left = deadline - clock.now().getTime();
-        if (left <= 0) break;
-        await clock.sleep(Math.min(hc.intervalSeconds * 1000, left), signal);
+        if (!(await nextRound(healthyCount, ids.length, signal))) break;
       }
       const healthyCount = probed.filter((p) => p.state === 'healthy').length;
       throw new StepFailedError(

@@ -87,3 +87,21 @@ export class HealthGate {
     return { probe, state: n >= Math.max(1, this.hc.maxConsecutiveFailures) ? 'unhealthy' : 'starting' };
   }
 }
+
+/**
+ * The end of one health round, the same for every scheduler that probes its instances itself
+ * (docker, swarm): "n/m healthy" once per change, then a sleep until the next round. Resolves false
+ * once the deadline has passed (the caller then reports the diagnosis).
+ */
+export function healthRounds(clock: Clock, deadline: number, intervalMs: number, progress?: (message: string) => void) {
+  let lastReport = '';
+  return async (healthy: number, wanted: number, signal: AbortSignal): Promise<boolean> => {
+    const report = `${healthy}/${wanted} healthy`;
+    if (report !== lastReport) progress?.(report);
+    lastReport = report;
+    const left = deadline - clock.now().getTime();
+    if (left <= 0) return false;
+    await clock.sleep(Math.min(intervalMs, left), signal);
+    return true;
+  };
+}

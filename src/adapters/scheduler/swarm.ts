@@ -8,7 +8,7 @@ import { currentTasks, describeTask, lastFailure, taskBackend, taskRunState } fr
 import type { Clock } from '../../ports/clock.js';
 import type { SchedulerPort } from '../../ports/scheduler.js';
 import type { SwarmNode, SwarmPort, SwarmService, SwarmTask } from '../../ports/swarm.js';
-import { describeProbe, HealthGate, probeHttp, type ProbeResult } from './health.js';
+import { describeProbe, HealthGate, healthRounds, probeHttp, type ProbeResult } from './health.js';
 
 // The swarm scheduler: an environment is one replicated service `<app>-<sha12>` whose tasks publish
 // the app's port in host mode, so each running task is a backend at its node's swarm address and
@@ -186,7 +186,7 @@ export function swarmScheduler(opts: SwarmSchedulerOptions): SchedulerPort {
       const reported = new Map<number, string>();
       let slots: Slot[] = [];
       let observed: Observed = { tasks: [], nodes: new Map() };
-      let lastReport = '';
+      const nextRound = healthRounds(clock, deadline, hc.intervalSeconds * 1000, progress);
       for (;;) {
         signal.throwIfAborted();
         const timeoutMs = Math.max(100, Math.min(hc.timeoutSeconds * 1000, deadline - clock.now().getTime()));
@@ -208,12 +208,7 @@ export function swarmScheduler(opts: SwarmSchedulerOptions): SchedulerPort {
         }
         const healthy = slots.filter((s) => s.state === 'healthy').length;
         if (healthy === spec.instances) return toEnvironment(service, slots);
-        const report = `${healthy}/${spec.instances} healthy`;
-        if (report !== lastReport) progress?.(report);
-        lastReport = report;
-        const left = deadline - clock.now().getTime();
-        if (left <= 0) break;
-        await clock.sleep(Math.min(hc.intervalSeconds * 1000, left), signal);
+        if (!(await nextRound(healthy, spec.instances, signal))) break;
       }
       const healthy = slots.filter((s) => s.state === 'healthy').length;
       throw new StepFailedError(

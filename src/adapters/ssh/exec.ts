@@ -1,18 +1,16 @@
 import { StepFailedError, UsageError } from '../../core/errors.js';
 import { remoteCommand } from '../../core/ssh/quote.js';
-import type { Sensitive } from '../../core/sensitive.js';
 import type { ExecOptions, ExecResult } from '../../ports/docker.js';
-import type { Log } from '../../ports/log.js';
 import { ChannelLostError, runOnChannel } from './channel.js';
-import { connectSsh, type SshConnection } from './connect.js';
+import { connectSsh, type SshConnectOptions, type SshConnection } from './connect.js';
 
-// `exec.via: ssh`: commands for a build or test container whose image runs sshd (the seed's did).
-// The connection goes to the container's port published on 127.0.0.1 and accepts only the host key
-// read from the container through the Docker API (pinned): never "accept any key". sshd drops the
-// env of an exec request (AcceptEnv), so variables and the working directory travel in the quoted
-// command string. Same result shape as DockerPort.exec.
+// `exec.via: ssh`: commands for a build or test container whose image runs sshd (the old scripts'
+// did, docs/traps.md §6). The connection goes to the container's port published on 127.0.0.1 and
+// accepts only the host key read from the container through the Docker API (pinned): never "accept
+// any key". sshd drops the env of an exec request (AcceptEnv), so variables and the working
+// directory travel in the quoted command string. Same result shape as DockerPort.exec.
 
-export interface SshExecOptions {
+export interface SshExecOptions extends Pick<SshConnectOptions, 'pinnedHostKeySource' | 'passphrase' | 'env' | 'readyTimeoutMs' | 'signal' | 'log'> {
   /** The published host port of the container's sshd. */
   port: number;
   /** Loopback only (default 127.0.0.1). */
@@ -22,13 +20,6 @@ export interface SshExecOptions {
   keyFile?: string;
   /** The container's host public key line (`ssh-ed25519 AAAA...`), read through the Docker API. */
   pinnedHostKey: string;
-  pinnedHostKeySource?: string;
-  /** Default: $DEPLOYER_SSH_PASSPHRASE. */
-  passphrase?: Sensitive<string>;
-  env?: Readonly<Record<string, string | undefined>>;
-  readyTimeoutMs?: number;
-  signal?: AbortSignal;
-  log?: Log;
 }
 
 export interface SshExec {

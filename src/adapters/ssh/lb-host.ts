@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto';
 import { posix } from 'node:path';
 import type { Duplex } from 'node:stream';
 import type { ClientChannel, SFTPWrapper, Stats } from 'ssh2';
 import { isDeployerError, StepFailedError } from '../../core/errors.js';
 import { quoteArgv } from '../../core/ssh/quote.js';
 import { formatSshTarget } from '../../core/ssh/target.js';
-import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
+import type { LbHost, RunResult } from '../../ports/lb.js';
 import { requestOverStream } from '../lb/control-http.js';
+import { lbFileOps, type FsSession } from '../lb/files.js';
 import { ChannelLostError, ChannelTimeoutError, runOnChannel } from './channel.js';
 import { connectSsh, type SshConnection, type SshConnectOptions } from './connect.js';
 
@@ -20,7 +20,6 @@ import { connectSsh, type SshConnection, type SshConnectOptions } from './connec
 
 const SFTP_NO_SUCH_FILE = 2;
 const SFTP_FAILURE = 4;
-const PERMISSION_BITS = 0o7777;
 // What ssh2 answers a request whose connection or channel went away underneath it.
 const CONNECTION_LOST = /^(No response from server|Not connected)$/;
 
@@ -157,142 +156,71 @@ export function sshLbHost(opts: SshLbHostOptions): LbHost {
     }
   };
 
-  const writeThrough = async (s: SFTPWrapper, path: string, content: Buffer, like?: Pick<FileState, 'mode' | 'uid' | 'gid'>) => {
-    const mode = like ? like.mode & PERMISSION_BITS : 0o644;
-    const handle = await call<Buffer>((cb) => s.open(path, 'w', { mode }, cb));
-    try {
-      if (content.length > 0) await callVoid((cb) => s.write(handle, content, 0, content.length, 0, cb));
-      if (like) {
-        const st = await call<Stats>((cb) => s.fstat(handle, cb));
-        if (st.uid !== like.uid || st.gid !== like.gid) {
-          try {
-            await callVoid((cb) => s.fchown(handle, like.uid, like.gid, cb));
-          } catch (e) {
-            throw new Error(`cannot give ${path} the owner ${like.uid}:${like.gid} of the file it replaces (${(e as Error).message}); log in as root or as the owner`, { cause: e });
-          }
+  // One SFTP session's primitives for the shared file operations (../lb/files.ts).
+  const session = (s: SFTPWrapper): FsSession => ({
+    stat: (path, link) => statOrUndefined(s, path, link),
+    readFile: (path) => call<Buffer>((cb) => s.readFile(path, cb)),
+    async open(path, mode) {
+      const handle = await call<Buffer>((cb) => s.open(path, 'w', { mode }, cb));
+      return {
+        write: async (content) => {
+          if (content.length > 0) await callVoid((cb) => s.write(handle, content, 0, content.length, 0, cb));
+        },
+        owner: () => call<Stats>((cb) => s.fstat(handle, cb)),
+        chown: (uid, gid) => callVoid((cb) => s.fchown(handle, uid, gid, cb)),
+        chmod: (m) => callVoid((cb) => s.fchmod(handle, m, cb)),
+        sync: async () => {
+          if ('fsync@openssh.com' in extensionsOf(s)) await call((cb) => s.ext_openssh_fsync(handle, cb));
+        },
+        close: () => callVoid((cb) => s.close(handle, cb)).catch(() => {}),
+      };
+    },
+    async replace(from, to) {
+      if (!('posix-rename@openssh.com' in extensionsOf(s))) {
+        throw new Error('the SFTP server does not offer posix-rename@openssh.com, so a file cannot be replaced atomically');
+      }
+      await callVoid((cb) => s.ext_openssh_rename(from, to, cb));
+    },
+    unlink: (path) => callVoid((cb) => s.unlink(path, cb)),
+    rmdir: (path) => callVoid((cb) => s.rmdir(path, cb)),
+    async mkdirExclusive(path) {
+      try {
+        await callVoid((cb) => s.mkdir(path, { mode: 0o755 }, cb));
+        return true;
+      } catch (e) {
+        if ((e as SftpError).code !== SFTP_FAILURE) throw e;
+        if (await statOrUndefined(s, path, true)) return false;
+        throw e;
+      }
+    },
+    async mkdirp(path) {
+      const parts = posix.resolve('/', path).split('/').filter(Boolean);
+      let current = '';
+      for (const part of parts) {
+        current += `/${part}`;
+        const st = await statOrUndefined(s, current);
+        if (st?.isDirectory()) continue;
+        if (st) throw new Error(`${current} exists and is not a directory`);
+        try {
+          await callVoid((cb) => s.mkdir(current, { mode: 0o755 }, cb));
+        } catch (e) {
+          // Created by someone else in the meantime is fine.
+          if (!(await statOrUndefined(s, current))?.isDirectory()) throw e;
         }
-        // After chown (which may clear set-id bits), and exact: the server's umask applied at open.
-        await callVoid((cb) => s.fchmod(handle, mode, cb));
       }
-      if ('fsync@openssh.com' in extensionsOf(s)) {
-        await call((cb) => s.ext_openssh_fsync(handle, cb));
-      }
-    } finally {
-      await callVoid((cb) => s.close(handle, cb)).catch(() => {});
-    }
-  };
-
-  const posixRename = async (s: SFTPWrapper, from: string, to: string) => {
-    if (!('posix-rename@openssh.com' in extensionsOf(s))) {
-      throw new Error('the SFTP server does not offer posix-rename@openssh.com, so a file cannot be replaced atomically');
-    }
-    await callVoid((cb) => s.ext_openssh_rename(from, to, cb));
-  };
+    },
+    discard: (path) => callVoid((cb) => s.unlink(path, cb)).catch(() => {}),
+  });
 
   const host: LbHost = {
     name,
 
-    async read(path) {
-      try {
-        return await withSftp(true, async (s) => {
-          const st = await statOrUndefined(s, path);
-          if (!st) return undefined;
-          if (!st.isFile()) throw new Error(`${path} is not a regular file`);
-          const content = await call<Buffer>((cb) => s.readFile(path, cb));
-          return { content, mode: st.mode & PERMISSION_BITS, uid: st.uid, gid: st.gid };
-        });
-      } catch (e) {
-        throw fail(`read ${path}`, e);
-      }
-    },
-
-    async writeFile(path, content, like) {
-      try {
-        await withSftp(true, (s) => writeThrough(s, path, content, like));
-      } catch (e) {
-        throw fail(`write ${path}`, e);
-      }
-    },
-
-    async writeAtomic(path, content, like) {
-      const dir = posix.dirname(path);
-      const tmp = posix.join(dir, `.${posix.basename(path)}.deployer-${randomBytes(6).toString('hex')}.tmp`);
-      try {
-        await withSftp(true, async (s) => {
-          try {
-            const current = like ?? (await statOrUndefined(s, path));
-            await writeThrough(s, tmp, content, current && { mode: current.mode, uid: current.uid, gid: current.gid });
-            await posixRename(s, tmp, path);
-          } catch (e) {
-            await callVoid((cb) => s.unlink(tmp, cb)).catch(() => {});
-            throw e;
-          }
-        });
-      } catch (e) {
-        throw fail(`write ${path} (atomically, through ${tmp})`, e);
-      }
-    },
-
-    async rename(from, to) {
-      try {
-        await withSftp(false, (s) => posixRename(s, from, to));
-      } catch (e) {
-        throw fail(`rename ${from} to ${to}`, e);
-      }
-    },
-
-    async remove(path) {
-      try {
-        await withSftp(true, async (s) => {
-          const st = await statOrUndefined(s, path, true);
-          if (!st) return;
-          if (st.isDirectory()) await callVoid((cb) => s.rmdir(path, cb));
-          else await callVoid((cb) => s.unlink(path, cb));
-        });
-      } catch (e) {
-        throw fail(`remove ${path}`, e);
-      }
-    },
-
-    async mkdirExclusive(path) {
-      try {
-        return await withSftp(false, async (s) => {
-          try {
-            await callVoid((cb) => s.mkdir(path, { mode: 0o755 }, cb));
-            return true;
-          } catch (e) {
-            if ((e as SftpError).code !== SFTP_FAILURE) throw e;
-            if (await statOrUndefined(s, path, true)) return false;
-            throw e;
-          }
-        });
-      } catch (e) {
-        throw fail(`create ${path}`, e);
-      }
-    },
-
-    async mkdirp(path) {
-      try {
-        await withSftp(true, async (s) => {
-          const parts = posix.resolve('/', path).split('/').filter(Boolean);
-          let current = '';
-          for (const part of parts) {
-            current += `/${part}`;
-            const st = await statOrUndefined(s, current);
-            if (st?.isDirectory()) continue;
-            if (st) throw new Error(`${current} exists and is not a directory`);
-            try {
-              await callVoid((cb) => s.mkdir(current, { mode: 0o755 }, cb));
-            } catch (e) {
-              // Created by someone else in the meantime is fine.
-              if (!(await statOrUndefined(s, current))?.isDirectory()) throw e;
-            }
-          }
-        });
-      } catch (e) {
-        throw fail(`create ${path}`, e);
-      }
-    },
+    ...lbFileOps({
+      withSession: (repeatable, fn) => withSftp(repeatable, (s) => fn(session(s))),
+      fail,
+      chownReason: (e) => (e as Error).message,
+      chownAdvice: 'log in as root or as the owner',
+    }),
 
     async run(argv, runOpts = {}): Promise<RunResult> {
       const command = quoteArgv(argv);

@@ -1,5 +1,6 @@
-// Registries are flaky (the seed looped until one answered). Retry connection failures and 5xx,
-// never 4xx: a 401 or 404 will not fix itself, and retrying a 401 can lock an account.
+// Registries are flaky (the old scripts looped until one answered, docs/traps.md §6). Retry
+// connection failures and 5xx, never 4xx: a 401 or 404 will not fix itself, and retrying a 401 can
+// lock an account.
 
 export interface RetryPolicy {
   attempts: number;

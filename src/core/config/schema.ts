@@ -6,7 +6,8 @@ import { z } from 'zod';
 // deployer.yaml, validated into one fully typed object. Every key is documented in
 // deployer.example.yaml (a test loads it, so the docs cannot rot). Objects are strict: a typo'd key
 // is a problem reported with its path, never silently ignored. Secrets are not accepted here: they
-// come from the environment or ~/.docker/config.json (see src/cli/secrets.ts).
+// come from the environment or ~/.docker/config.json (src/adapters/docker/registry-auth.ts,
+// src/adapters/scheduler/index.ts; docs/reference.md lists the variables).
 
 const name = z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/, 'should be lowercase letters, digits and dashes');
 const absPath = z.string().regex(/^\//, 'should be an absolute path');

@@ -3,7 +3,7 @@ import { isFullSha } from '../image-ref.js';
 import { assertSafeBackends, backendAddress, isIPv6 } from './validate.js';
 
 // The production upstream file: one `upstream <name> { server host:port; ... }` block, which the
-// nginx config includes (the seed's backend.conf). The revision is written as a comment so every
+// nginx config includes (the old scripts' backend.conf, docs/traps.md §6). The revision is written as a comment so every
 // host can say what it serves without asking the scheduler; the backends are what nginx uses.
 
 export const UPSTREAM_NAME = /^[A-Za-z0-9_-]+$/;
@@ -77,7 +77,7 @@ function parseAddress(addr: string): Backend | undefined {
 }
 
 /**
- * Reads an upstream file, deployer's or a hand-written one like the seed's. Tolerant on purpose:
+ * Reads an upstream file, deployer's or a hand-written one like the old scripts'. Tolerant on purpose:
  * the result is only compared with environments (what is live, drift), never written back.
  */
 export function parseUpstream(text: string, name: string): ParsedUpstream {

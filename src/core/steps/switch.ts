@@ -1,4 +1,5 @@
 import type { HistoryEntry } from '../../ports/history.js';
+import type { LockOwner } from '../../ports/lock.js';
 import type { TestPlan } from '../nginx/test-config.js';
 import type { StepBase } from '../plan.js';
 
@@ -88,13 +89,7 @@ export interface SwitchRecordStep extends StepBase {
 }
 
 /** The owner as the lock file stated it when planning; release refuses if it changed since. */
-export interface LockOwnerSnapshot {
-  who: string;
-  when: string;
-  pid: number;
-  host: string;
-  revision: string;
-}
+export type LockOwnerSnapshot = Pick<LockOwner, 'who' | 'when' | 'pid' | 'host' | 'revision'>;
 
 /** `deployer lock release`: break a lock (stale, or forced). */
 export interface LockReleaseStep extends StepBase {

@@ -1,9 +1,9 @@
 import { readCapped } from '../read-capped.js';
-import { DeployerError, StepFailedError } from '../../core/errors.js';
-import { firstTarEntry } from '../../core/test/tar.js';
+import { StepFailedError } from '../../core/errors.js';
 import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { ExecResult } from '../../ports/docker.js';
 import type { ExecContext } from '../context.js';
+import { waitForSshLogin } from './ssh-login.js';
 
 // How a delta's commands (rm, the deps install) run inside the build container: through
 // the Docker API's exec (argv, no shell) by default; with exec.via: ssh, over ssh to the
@@ -39,43 +39,24 @@ export function commandRunner(ctx: ExecContext, container: string): CommandRunne
 
 /** Waits until the container's sshd accepts a login with its own host key pinned. */
 export async function loginOverSsh(ctx: ExecContext, container: string, ssh: { port: number; hostKeyPath: string; readyTimeoutSeconds: number }): Promise<void> {
-  const { docker, clock, containerSsh, log } = ctx.ports;
-  const deadline = clock.now().getTime() + ssh.readyTimeoutSeconds * 1000;
-  let last = '';
-  for (;;) {
-    const info = await docker.inspectContainer(container);
-    if (!info?.running) {
-      throw new StepFailedError(`build container ${container} stopped (exit status ${info?.exitCode ?? 'unknown'}) before its sshd accepted a login`, {
-        details: (await docker.logs(container, 20)).trim().split('\n'),
-        hint: 'check exec.ssh.sshd: it must start sshd in the foreground',
-        code: 'build.ssh',
-      });
-    }
-    const hostPort = info.ports.find((p) => p.containerPort === ssh.port)?.hostPort;
-    const tar = hostPort ? await docker.getArchive(container, ssh.hostKeyPath) : undefined;
-    const entry = tar ? firstTarEntry((await readCapped(tar, 64 * 1024)).bytes) : undefined;
-    if (hostPort && entry?.content) {
-      const hostKey = new TextDecoder().decode(entry.content).trim().split('\n')[0]!;
-      try {
-        const shell = await containerSsh.open({ port: hostPort, hostKey, hostKeySource: `build container ${container}:${ssh.hostKeyPath}`, readyTimeoutMs: 5000, signal: ctx.signal });
-        ctx.vars.set(shellVar(container), shell);
-        ctx.defer(`close the ssh connection to ${shell.name}`, () => shell.close());
-        log.info(`commands for ${container} go over ssh (${shell.name}, host key pinned from ${ssh.hostKeyPath})`);
-        return;
-      } catch (e) {
-        if (ctx.signal.aborted || (e instanceof DeployerError && e.code === 'ssh.identity')) throw e;
-        last = e instanceof Error ? e.message : String(e);
-      }
-    } else {
-      last = hostPort ? `${ssh.hostKeyPath} does not exist in the container` : `port ${ssh.port} is not published`;
-    }
-    if (clock.now().getTime() >= deadline) {
-      throw new StepFailedError(`cannot log in to build container ${container} over ssh within ${ssh.readyTimeoutSeconds}s`, {
-        details: [last],
-        hint: 'check exec.ssh (port, user, keyFile, hostKeyPath, sshd) in deployer.yaml',
-        code: 'build.ssh',
-      });
-    }
-    await clock.sleep(POLL_MS, ctx.signal);
-  }
+  const shell = await waitForSshLogin(ctx, {
+    container,
+    ssh,
+    hostKeySource: `build container ${container}:${ssh.hostKeyPath}`,
+    pollMs: POLL_MS,
+    readKey: async (tar, max) => (await readCapped(tar, max)).bytes,
+    keyMissing: 'does not exist in the container',
+    stopped: async (exitCode) => new StepFailedError(`build container ${container} stopped (exit status ${exitCode ?? 'unknown'}) before its sshd accepted a login`, {
+      details: (await ctx.ports.docker.logs(container, 20)).trim().split('\n'),
+      hint: 'check exec.ssh.sshd: it must start sshd in the foreground',
+      code: 'build.ssh',
+    }),
+    timedOut: async (last) => new StepFailedError(`cannot log in to build container ${container} over ssh within ${ssh.readyTimeoutSeconds}s`, {
+      details: [last],
+      hint: 'check exec.ssh (port, user, keyFile, hostKeyPath, sshd) in deployer.yaml',
+      code: 'build.ssh',
+    }),
+  });
+  ctx.vars.set(shellVar(container), shell);
+  ctx.ports.log.info(`commands for ${container} go over ssh (${shell.name}, host key pinned from ${ssh.hostKeyPath})`);
 }

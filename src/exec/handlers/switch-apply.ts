@@ -1,8 +1,8 @@
 import { LockHeldError, StepFailedError } from '../../core/errors.js';
 import { shadowTree } from '../../core/nginx/include-tree.js';
 import { displayArgv, type TestPlan } from '../../core/nginx/test-config.js';
-import { gatherConfFacts } from '../../planners/nginx-includes.js';
-import { sha256Hex } from '../../core/switch/decide.js';
+import { gatherConfFacts } from '../../core/nginx/gather-conf.js';
+import { sha256Hex } from '../../core/switch/plan-hash.js';
 import type { FileState, LbHost, RunResult } from '../../ports/lb.js';
 import type { ControlPut } from '../../core/steps/switch.js';
 import { formatControlList, parseControlAnswer } from '../../core/nginx/dynamic.js';

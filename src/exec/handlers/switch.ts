@@ -3,7 +3,7 @@ import { shortSha } from '../../core/image-ref.js';
 import { renderPreview, previewHostname, type PreviewEntry } from '../../core/nginx/preview.js';
 import { backendProblems } from '../../core/nginx/validate.js';
 import { RELOAD_STABLE_MS, type PreviewUpdateStep, type SwitchStep, type VerifyProbe } from '../../core/steps/switch.js';
-import { revisionMatches } from '../../core/switch/decide.js';
+import { revisionMatches } from '../../core/switch/revision-header.js';
 import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
 import type { LockOwner } from '../../ports/lock.js';
 import type { ExecContext } from '../context.js';
@@ -39,11 +39,12 @@ async function probeUntil(
   revision: string,
   accept: (status: number, value: string | string[] | undefined) => boolean = (status, value) => status >= 200 && status < 400 && revisionMatches(value, revision),
 ): Promise<ProbeResult> {
-  const deadline = Date.now() + p.timeoutMs;
+  const now = () => ctx.ports.clock.now().getTime();
+  const deadline = now() + p.timeoutMs;
   let last = 'no answer yet';
   let streakSince: number | undefined;
   for (;;) {
-    const remaining = deadline - Date.now();
+    const remaining = deadline - now();
     if (remaining <= 0) return { ok: streakSince !== undefined, last };
     try {
       const r = await ctx.ports.http.get(p.url, {
@@ -54,8 +55,8 @@ async function probeUntil(
       const value = r.headers[p.header.toLowerCase()];
       last = `${r.status}, ${p.header}: ${value === undefined ? '(missing)' : String(value)}`;
       if (accept(r.status, value)) {
-        streakSince ??= Date.now();
-        if (Date.now() - streakSince >= (p.stableMs ?? STABLE_MS)) return { ok: true, last };
+        streakSince ??= now();
+        if (now() - streakSince >= (p.stableMs ?? STABLE_MS)) return { ok: true, last };
       } else {
         streakSince = undefined;
       }
@@ -64,7 +65,7 @@ async function probeUntil(
       streakSince = undefined;
       last = e instanceof Error ? e.message : String(e);
     }
-    await ctx.ports.clock.sleep(Math.min(100, Math.max(0, deadline - Date.now())), ctx.signal).catch(() => {});
+    await ctx.ports.clock.sleep(Math.min(100, Math.max(0, deadline - now())), ctx.signal).catch(() => {});
     if (ctx.signal.aborted) return { ok: false, last: 'interrupted' };
   }
 }
@@ -75,12 +76,12 @@ async function probeAll(ctx: ExecContext, probes: readonly (VerifyProbe & { host
 }
 
 async function acquireOrExplain(ctx: ExecContext, req: { who: string; revision: string; command: string }, waitMs: number): Promise<LockOwner> {
-  const deadline = Date.now() + waitMs;
+  const deadline = ctx.ports.clock.now().getTime() + waitMs;
   for (let attempt = 0; ; attempt++) {
     const r = await ctx.ports.lock.acquire(req);
     if (r.acquired) return r.owner;
     // A dead holder never lets go: say so at once instead of waiting.
-    if (r.state.holder === 'dead' || Date.now() >= deadline || ctx.signal.aborted) throw lockHeldError(ctx.ports.lock.location, r.state);
+    if (r.state.holder === 'dead' || ctx.ports.clock.now().getTime() >= deadline || ctx.signal.aborted) throw lockHeldError(ctx.ports.lock.location, r.state);
     // Once as a line (a Jenkins log must say why the run stalls), then as progress.
     const waiting = `waiting for the switch lock (${r.state.owner ? describeOwner(r.state.owner) : 'being taken'}), up to ${Math.round(waitMs / 1000)}s`;
     if (attempt === 0) ctx.ports.log.info(waiting);

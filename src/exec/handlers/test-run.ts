@@ -9,7 +9,8 @@ import type { ExecContext } from '../context.js';
 import type { Readable } from 'node:stream';
 import { readCapped } from '../read-capped.js';
 
-export const V = {
+/** The names under which the test-image steps pass values to each other in ctx.vars. */
+export const TEST_VARS = {
   imageId: 'test.image-id',
   container: 'test.container',
   shell: 'test.shell',
@@ -34,10 +35,10 @@ export interface TestState {
 }
 
 function state(ctx: ExecContext): TestState {
-  let s = ctx.vars.get(V.state) as TestState | undefined;
+  let s = ctx.vars.get(TEST_VARS.state) as TestState | undefined;
   if (!s) {
     s = { registered: false, reportWritten: false, junit: { kind: 'not-configured' }, smoke: [] };
-    ctx.vars.set(V.state, s);
+    ctx.vars.set(TEST_VARS.state, s);
   }
   return s;
 }
@@ -144,7 +145,7 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
     () => {},
   );
   try {
-    const shell = ctx.vars.get(V.shell) as ContainerShell | undefined;
+    const shell = ctx.vars.get(TEST_VARS.shell) as ContainerShell | undefined;
     const opts = {
       env: spec.env,
       workingDir: spec.workingDir,
@@ -167,8 +168,8 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
     if (timedOut && !ctx.signal.aborted) {
       ctx.ports.log.warn(`${JSON.stringify(spec.display)} timed out after ${spec.timeoutSeconds}s: killing it (removing the test container)`);
       await ctx.ports.docker.removeContainer(id);
-      ctx.vars.delete(V.container);
-      ctx.vars.delete(V.shell);
+      ctx.vars.delete(TEST_VARS.container);
+      ctx.vars.delete(TEST_VARS.shell);
       return { command: spec.display, timedOut: true, seconds: seconds(ctx, t0), output: out.text() };
     }
     throw e;
@@ -178,7 +179,7 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
 }
 
 export function testContainer(ctx: ExecContext): string | undefined {
-  return ctx.vars.get(V.container) as string | undefined;
+  return ctx.vars.get(TEST_VARS.container) as string | undefined;
 }
 
 /** The whole stream, or a clear failure naming `what` when it is larger than `max` bytes. */

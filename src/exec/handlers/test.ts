@@ -5,7 +5,7 @@ import { firstTarEntry } from '../../core/test/tar.js';
 import { decide, type Verdict } from '../../core/test/verdict.js';
 import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { HandlersFor } from './types.js';
-import { JUNIT_MAX_BYTES, logTail, phase, readAll, results, runInContainer, testContainer, V } from './test-run.js';
+import { JUNIT_MAX_BYTES, logTail, phase, readAll, results, runInContainer, testContainer, TEST_VARS } from './test-run.js';
 import { startService, waitReady } from './test-services.js';
 import { startForSsh } from './test-ssh.js';
 import { runSmoke } from './test-smoke.js';
@@ -58,7 +58,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       const image = step.run.image;
       const info = await docker.imageInfo(image);
       if (!info) throw new StepFailedError(`image ${image} is not on the Docker engine any more`, { code: 'test.no-image' });
-      ctx.vars.set(V.imageId, info.id);
+      ctx.vars.set(TEST_VARS.imageId, info.id);
       if (step.ssh) return startForSsh(ctx, step, step.ssh);
       const id = await docker.createContainer({
         image,
@@ -68,7 +68,7 @@ export const testHandlers: HandlersFor<TestStep> = {
         labels: step.run.labels,
         ...(step.network ? { network: step.network } : {}),
       });
-      ctx.vars.set(V.container, id);
+      ctx.vars.set(TEST_VARS.container, id);
       await docker.startContainer(id);
       const started = await docker.inspectContainer(id);
       if (!started?.running) {
@@ -126,10 +126,10 @@ export const testHandlers: HandlersFor<TestStep> = {
         ctx.ports.log.info(`copied ${step.path} (${entry.content.length} bytes)`);
       }
       // The suite is done: free the container now rather than at the end.
-      await (ctx.vars.get(V.shell) as ContainerShell | undefined)?.close();
-      ctx.vars.delete(V.shell);
+      await (ctx.vars.get(TEST_VARS.shell) as ContainerShell | undefined)?.close();
+      ctx.vars.delete(TEST_VARS.shell);
       await ctx.ports.docker.removeContainer(id);
-      ctx.vars.delete(V.container);
+      ctx.vars.delete(TEST_VARS.container);
     });
   },
 
@@ -145,9 +145,9 @@ export const testHandlers: HandlersFor<TestStep> = {
       s.reportWritten = true;
       for (const w of verdict.warnings) ctx.ports.log.warn(w);
       const image = run.image;
-      const imageId = ctx.vars.get(V.imageId) as string | undefined;
+      const imageId = ctx.vars.get(TEST_VARS.imageId) as string | undefined;
       const out: TestVerdict = { ...verdict, image, junitFile: run.junitFile, recorded: false, ...(imageId ? { imageId } : {}), ...(step.digest ? { digest: step.digest } : {}) };
-      ctx.vars.set(V.verdict, out);
+      ctx.vars.set(TEST_VARS.verdict, out);
       // A failed run is not a failed step: the report was written; the command's report turns
       // the verdict into exit code 1.
       if (!verdict.passed) return;
@@ -169,5 +169,5 @@ export const testHandlers: HandlersFor<TestStep> = {
 };
 
 export function testVerdict(vars: Map<string, unknown>): TestVerdict | undefined {
-  return vars.get(V.verdict) as TestVerdict | undefined;
+  return vars.get(TEST_VARS.verdict) as TestVerdict | undefined;
 }

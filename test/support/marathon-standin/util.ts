@@ -3,7 +3,7 @@ import net from 'node:net';
 
 export const uuid = (): string => randomUUID();
 
-/** ISO-8601 with milliseconds and `Z`, like every Marathon timestamp (§0). */
+/** ISO-8601 with milliseconds and `Z`, like every Marathon timestamp (docs/marathon-api.md §0). */
 export const isoNow = (): string => new Date().toISOString();
 
 /** Strictly increasing timestamps, so two changes in the same millisecond still get distinct versions. */
@@ -21,7 +21,7 @@ export function isObject(v: unknown): v is Record<string, unknown> {
 
 export const clone = <T>(v: T): T => structuredClone(v);
 
-/** `/group/app` → `group_app` (§2.2: slashes in the app id become `_` in task ids). */
+/** `/group/app` → `group_app` (docs/marathon-api.md §2.2: slashes in the app id become `_` in task ids). */
 export const safeAppId = (appId: string): string => appId.replace(/^\//, '').replace(/\//g, '_');
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

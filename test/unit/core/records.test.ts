@@ -4,7 +4,7 @@ import { choosePin } from '../../../src/core/deploy/pin.js';
 import { PreconditionError } from '../../../src/core/errors.js';
 import { digestOf, pinnedRef, repositoryOf } from '../../../src/core/image-ref.js';
 import { attestationManifest, attestationTag, attestedDigest, deployerLayer, envelopeFor, PREDICATE_TYPE, readEnvelope } from '../../../src/core/records/attestation.js';
-import { checkTested } from '../../../src/core/switch/decide.js';
+import { checkTested } from '../../../src/core/switch/refusals.js';
 import type { TestRecord } from '../../../src/ports/records.js';
 
 const D1 = `sha256:${'1'.repeat(64)}`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderUpstream } from '../../../src/core/nginx/upstream.js';
-import { sha256Hex } from '../../../src/core/switch/decide.js';
+import { sha256Hex } from '../../../src/core/switch/plan-hash.js';
 import { execute } from '../../../src/exec/executor.js';
 import { handlers } from '../../../src/exec/handlers/index.js';
 import type { ExecContext } from '../../../src/exec/context.js';
@@ -53,6 +53,7 @@ async function scenario(opts: { serve?: (host: string) => string | undefined; sc
   const lb = fakeHosts(...hosts);
   const history = memoryHistory([{ at: 't', by: 'x', action: 'switch', from: null, to: SHA_A, hosts: ['lb1', 'lb2'], planHash: 'h' }]);
   const lock = memoryLock(opts.lock);
+  let clockMs = Date.parse('2024-01-01T00:00:00Z');
   // What the verify URL serves: by default whatever each host's live file says.
   const served = (host: string) => opts.serve?.(host) ?? /# revision (\w+)/.exec(hosts.find((h) => h.name === host)!.text('/lb/conf.d/backend.conf') ?? '')?.[1];
   const ports = {
@@ -69,7 +70,14 @@ async function scenario(opts: { serve?: (host: string) => string | undefined; sc
         return { status: 200, headers: { 'x-revision': served(host) }, body: '' };
       },
     },
-    clock: { now: () => new Date('2024-01-01T00:00:00Z'), sleep: (ms: number) => new Promise<void>((r) => setTimeout(r, Math.min(ms, 20))) },
+    // Time moves only when the handlers sleep: deadlines pass without waiting them out.
+    clock: {
+      now: () => new Date(clockMs),
+      sleep: (ms: number) => {
+        clockMs += ms;
+        return new Promise<void>((r) => setTimeout(r, Math.min(ms, 20)));
+      },
+    },
     log: silentLog,
   };
   const facts = await gatherSwitchFacts(ports as never, config, { action: 'switch', revision: SHA_B, who: 'alice' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { renderUpstream } from '../../../src/core/nginx/upstream.js';
-import { revisionMatches } from '../../../src/core/switch/decide.js';
+import { revisionMatches } from '../../../src/core/switch/revision-header.js';
 import { describeEntry, liveFromHistory, protectedByHistory, rollbackTarget } from '../../../src/core/switch/history.js';
 import { lockHeldError, releaseDecision } from '../../../src/core/switch/lock.js';
 import type { HistoryEntry } from '../../../src/ports/history.js';

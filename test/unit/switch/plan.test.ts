@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { renderUpstream } from '../../../src/core/nginx/upstream.js';
 import { renderPlanText } from '../../../src/core/render-plan.js';
 import type { SwitchStep } from '../../../src/core/steps/switch.js';
-import { sha256Hex } from '../../../src/core/switch/decide.js';
+import { sha256Hex } from '../../../src/core/switch/plan-hash.js';
 import type { HistoryEntry } from '../../../src/ports/history.js';
 import type { TestRecord } from '../../../src/ports/records.js';
 import { gatherSwitchFacts, planSwitch, resolveTarget, type SwitchFacts } from '../../../src/planners/switch.js';

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { TestRecord } from '../../ports/records.js';
 import type { EnvironmentInfo } from '../../ports/scheduler.js';
 import { PreconditionError, UsageError } from '../errors.js';
@@ -105,28 +104,4 @@ export function checkDrift(lines: readonly string[], o: ForceOptions): string | 
     details: [...lines],
     hint: 'find out why (a manual edit, a host that missed a switch), or pass --force --reason "<why>" to overwrite every host',
   });
-}
-
-/** What the history records as "the plan that was approved": stable across runs for the same change. */
-export function planHash(input: { command: string; revision: string; changes: { host: string; path: string; beforeSha256: string | null; after: string }[] }): string {
-  const canonical = JSON.stringify({
-    command: input.command,
-    revision: input.revision,
-    changes: input.changes.map((c) => [c.host, c.path, c.beforeSha256, c.after]),
-  });
-  return createHash('sha256').update(canonical).digest('hex');
-}
-
-export function sha256Hex(data: Uint8Array | string): string {
-  return createHash('sha256').update(data).digest('hex');
-}
-
-/**
- * Verification accepts the header when it is the full sha, or a prefix of it of at least 12
- * characters (apps that print a short sha). The docker and Marathon schedulers set
- * DEPLOYER_REVISION to the full sha, which the fixture server echoes.
- */
-export function revisionMatches(header: string | string[] | undefined, revision: string): boolean {
-  const v = (Array.isArray(header) ? header[0] : header)?.trim().toLowerCase();
-  return v !== undefined && v.length >= 12 && revision.toLowerCase().startsWith(v);
 }
