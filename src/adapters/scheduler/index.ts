@@ -8,8 +8,8 @@ import type { SchedulerPort } from '../../ports/scheduler.js';
 import type { SwarmPort } from '../../ports/swarm.js';
 import { swarmConfigOf } from '../../core/swarm/service-spec.js';
 import { dockerScheduler } from './docker.js';
-import { marathonClient, type MarathonAuth } from './marathon/client.js';
-import { marathonScheduler } from './marathon/index.js';
+import type { MarathonAuth } from './marathon/client.js';
+import { lazyPort } from '../lazy.js';
 import { swarmScheduler } from './swarm.js';
 
 // Builds the scheduler deploy.scheduler names. No I/O here: Marathon's /v2/info and the CA file are
@@ -75,19 +75,24 @@ export function schedulerFor(w: SchedulerWiring): SchedulerPort {
       };
       return { name: 'marathon', about: refuse, list: refuse, get: refuse, deploy: refuse, destroy: refuse };
     }
-    const client = marathonClient({
-      url: m.url,
-      ...(auth ? { auth } : {}),
-      ...(m.caFile ? { caFile: w.resolvePath(m.caFile) } : {}),
-      requestTimeoutMs: m.requestTimeoutSeconds * 1000,
-      retry: { leaderWaitMs: m.leaderWaitSeconds * 1000 },
-      sleep: (ms, signal) => w.clock.sleep(ms, signal),
-      now: () => w.clock.now().getTime(),
-      ...(w.signal ? { signal: w.signal } : {}),
-      debug: (msg) => w.log.debug(msg),
-      notice: (msg) => w.log.warn(msg),
-    });
-    return marathonScheduler({ client, appPrefix: m.appPrefix, cpus: m.cpus, mem: m.mem, healthProtocol: m.healthCheck.protocol, clock: w.clock });
+    // Loaded on first use: a status or switch on the docker scheduler never needs Marathon's
+    // modules (the event stream parser among them).
+    return lazyPort<SchedulerPort, 'name'>(async () => {
+      const [{ marathonClient }, { marathonScheduler }] = await Promise.all([import('./marathon/client.js'), import('./marathon/index.js')]);
+      const client = marathonClient({
+        url: m.url,
+        ...(auth ? { auth } : {}),
+        ...(m.caFile ? { caFile: w.resolvePath(m.caFile) } : {}),
+        requestTimeoutMs: m.requestTimeoutSeconds * 1000,
+        retry: { leaderWaitMs: m.leaderWaitSeconds * 1000 },
+        sleep: (ms, signal) => w.clock.sleep(ms, signal),
+        now: () => w.clock.now().getTime(),
+        ...(w.signal ? { signal: w.signal } : {}),
+        debug: (msg) => w.log.debug(msg),
+        notice: (msg) => w.log.warn(msg),
+      });
+      return marathonScheduler({ client, appPrefix: m.appPrefix, cpus: m.cpus, mem: m.mem, healthProtocol: m.healthCheck.protocol, clock: w.clock });
+    }, { name: 'marathon' });
   }
   const dockerHost = w.env.DOCKER_HOST;
   const endpoint = dockerHost ? `docker (${dockerHost})` : 'docker (local engine)';
