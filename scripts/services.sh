@@ -49,6 +49,12 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { echo "services: dockerd did not start; see /var/log/deployer-dockerd.log" >&2; tail -20 /var/log/deployer-dockerd.log >&2; exit 1; }
 fi
 
+# Marathon stand-in agents (test/support/marathon-standin/agents.ts): named hosts on their own loopback
+# addresses, so tasks, upstream files and nginx deal in host names as on a real cluster.
+for entry in "127.0.0.2 agent-1.marathon.test" "127.0.0.3 agent-2.marathon.test"; do
+  grep -qE "^${entry%% *}[[:space:]]+${entry#* }\b" /etc/hosts 2>/dev/null || echo "$entry" >> /etc/hosts
+done
+
 "$(dirname "$0")/base-image.sh"
 # Swarm mode is left to the tests that need it (test/support/swarm.ts turns it on and off again);
 # an engine that is a swarm node already serves everything here, so it is only reported.
