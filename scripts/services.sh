@@ -25,6 +25,8 @@ have jq || need_pkgs+=(jq)   # examples/jenkins read --json output with it
 # in docs/serve.png.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_pkgs+=(fonts-dejavu-core)
+# An independent Marathon client for test/integration/marathon-standin-python.test.ts.
+dpkg -s python3-marathon >/dev/null 2>&1 || need_pkgs+=(python3-marathon)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"
