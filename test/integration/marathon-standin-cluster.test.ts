@@ -139,7 +139,15 @@ describe('marathon stand-in: leader loss and a standby', () => {
   it('a failover during a deployment: the old leader becomes the standby, the deployment still ends', async () => {
     const created = await call(m, 'POST', '/v2/apps', sleeper('/through-failover'));
     expect(created.status).toBe(201);
-    m.failover();
+    const stream = await fetch(`${m.url}/v2/events`, { headers: { accept: 'text/event-stream' } });
+    const reader = stream.body!.getReader();
+    await reader.read();
+    // An election that takes a moment: the request made meanwhile waits and is then proxied to the new leader.
+    m.loseLeader({ forMs: 300, then: 'other' });
+    const during = await call(m, 'GET', '/v2/apps/through-failover');
+    expect(during.status).toBe(200);
+    expect(during.headers.get('x-marathon-leader')).toBe(m.standbyUrl);
+    await expect((async () => { for (;;) if ((await reader.read()).done) return 'ended'; })()).resolves.toBe('ended');
     expect(m.leaderUrl()).toBe(m.standbyUrl);
     const redirect = await call(m, 'GET', '/v2/events', undefined, { accept: 'text/event-stream' });
     expect(redirect.status).toBe(302);
