@@ -25,6 +25,8 @@ have jq || need_pkgs+=(jq)   # examples/jenkins read --json output with it
 # in docs/serve.png.
 [ -x /usr/bin/chromium ] || need_pkgs+=(chromium)
 dpkg -s fonts-dejavu-core >/dev/null 2>&1 || need_pkgs+=(fonts-dejavu-core)
+# An independent Marathon client for test/integration/marathon-standin-python.test.ts.
+dpkg -s python3-marathon >/dev/null 2>&1 || need_pkgs+=(python3-marathon)
 
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   echo "services: installing ${need_pkgs[*]}"
@@ -48,6 +50,12 @@ if ! docker info >/dev/null 2>&1; then
   done
   docker info >/dev/null 2>&1 || { echo "services: dockerd did not start; see /var/log/deployer-dockerd.log" >&2; tail -20 /var/log/deployer-dockerd.log >&2; exit 1; }
 fi
+
+# Marathon stand-in agents (test/support/marathon-standin/agents.ts): named hosts on their own loopback
+# addresses, so tasks, upstream files and nginx deal in host names as on a real cluster.
+for entry in "127.0.0.2 agent-1.marathon.test" "127.0.0.3 agent-2.marathon.test"; do
+  grep -qE "^${entry%% *}[[:space:]]+${entry#* }\b" /etc/hosts 2>/dev/null || echo "$entry" >> /etc/hosts
+done
 
 "$(dirname "$0")/base-image.sh"
 # Swarm mode is left to the tests that need it (test/support/swarm.ts turns it on and off again);

@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCliUntil } from '../support/cli.js';
 import { buildAppImage } from '../support/deploy-images.js';
-import { httpGet, startNginx, type Nginx } from '../support/nginx.js';
+import { httpGet, type Nginx } from '../support/nginx.js';
 import { freePort } from '../support/ports.js';
 import { appServices, appTaskContainers, useSwarm } from '../support/swarm.js';
-import { INITIAL_UPSTREAM, makeWorld, snapshot, switchSection, type World } from '../support/switch-world.js';
+import { makeWorld, snapshot, startPreviewNginx, switchSection, type World } from '../support/switch-world.js';
 
 // The whole flow on a real single-node swarm, through the CLI as Jenkins runs it: deploy 2 replicas
 // per revision → healthy → the preview hostname serves it → switch → rollback → destroy, with the
@@ -32,12 +32,7 @@ beforeAll(async () => {
   [A, B, D, BROKEN] = w.revs as [string, string, string, string];
   await buildAppImage(`${w.delta}:${BROKEN}`, 'broken');
   previewPort = await freePort();
-  nginx = await startNginx({
-    httpConf: ([port]) => `  include conf.d/backend.conf;
-  server { listen 127.0.0.1:${port}; location / { proxy_pass http://backend; } }
-  include conf.d/preview.conf;`,
-    files: { 'conf.d/backend.conf': INITIAL_UPSTREAM, 'conf.d/preview.conf': '# no environments yet\n' },
-  });
+  nginx = await startPreviewNginx();
   await w.writeConfig('deployer.yaml', [
     `preview: { domain: preview.test, listen: "127.0.0.1:${previewPort}" }`,
     ...switchSection(nginx, join(w.dir, 'state'), { verifyTimeoutSeconds: 15, previewFile: true }),

@@ -139,7 +139,15 @@ describe('marathon stand-in: leader loss and a standby', () => {
   it('a failover during a deployment: the old leader becomes the standby, the deployment still ends', async () => {
     const created = await call(m, 'POST', '/v2/apps', sleeper('/through-failover'));
     expect(created.status).toBe(201);
-    m.failover();
+    const stream = await fetch(`${m.url}/v2/events`, { headers: { accept: 'text/event-stream' } });
+    const reader = stream.body!.getReader();
+    await reader.read();
+    // An election that takes a moment: the request made meanwhile waits and is then proxied to the new leader.
+    m.loseLeader({ forMs: 300, then: 'other' });
+    const during = await call(m, 'GET', '/v2/apps/through-failover');
+    expect(during.status).toBe(200);
+    expect(during.headers.get('x-marathon-leader')).toBe(m.standbyUrl);
+    await expect((async () => { for (;;) if ((await reader.read()).done) return 'ended'; })()).resolves.toBe('ended');
     expect(m.leaderUrl()).toBe(m.standbyUrl);
     const redirect = await call(m, 'GET', '/v2/events', undefined, { accept: 'text/event-stream' });
     expect(redirect.status).toBe(302);
@@ -196,4 +204,119 @@ describe('marathon stand-in: auth', () => {
       await m.close();
     }
   });
+});
+
+describe('marathon stand-in: routing and task states', () => {
+  let m: MarathonStandin;
+  let legacy: MarathonStandin;
+  beforeAll(async () => {
+    m = await startMarathonStandin();
+    legacy = await startMarathonStandin({ version: '1.4.11' });
+  });
+  afterAll(async () => {
+    await m?.close();
+    await legacy?.close();
+  });
+
+  it('unknown routes, repeated slashes, task routes under /v2/apps, defaults and refused readiness checks', async () => {
+    const unknown = await call(m, 'GET', '/v2/nothing');
+    expect(unknown.status).toBe(500);
+    expect(unknown.json).toEqual({ message: 'URI not found' });
+    expect((await call(legacy, 'GET', '/v2/nothing')).status).toBe(404);
+    expect(m.unhandled).toEqual(['GET /v2/nothing']);
+    m.unhandled.length = 0;
+
+    expect((await call(m, 'GET', '//v2//apps')).json).toEqual({ apps: [] });
+
+    const readiness = await call(m, 'POST', '/v2/apps', sleeper('/ready', { readinessChecks: [{ name: 'r', protocol: 'HTTP', path: '/' }] }));
+    expect(readiness.status).toBe(422);
+    expect(readiness.json.details).toEqual([{ path: '/readinessChecks', errors: ['marathon-standin does not evaluate readiness checks'] }]);
+
+    expect((await call(m, 'POST', '/v2/apps', sleeper('/svc', { instances: 2 }))).status).toBe(201);
+    expect((await call(legacy, 'POST', '/v2/apps', sleeper('/svc'))).json.unreachableStrategy).toEqual({ inactiveAfterSeconds: 900, expungeAfterSeconds: 604800 });
+    const app = await waitUntil('two running tasks', async () => {
+      const a = (await call(m, 'GET', '/v2/apps/svc')).json.app as Json;
+      return a.tasksRunning === 2 && a.deployments.length === 0 ? a : undefined;
+    });
+    expect(app.unreachableStrategy).toEqual({ inactiveAfterSeconds: 300, expungeAfterSeconds: 600 });
+    expect(m.events.filter((e) => e.eventType === 'status_update_event').map((e) => e.taskStatus)).toEqual(
+      expect.arrayContaining(['TASK_STARTING', 'TASK_RUNNING']),
+    );
+
+    expect((await call(m, 'PUT', '/v2/apps/svc/tasks', { instances: 1 })).status).toBe(405);
+    expect((await call(m, 'GET', '/v2/apps/svc/tasks')).json.tasks).toHaveLength(2);
+    const tasks = (await call(m, 'GET', '/v2/apps/svc/tasks')).json.tasks as Json[];
+    expect((await call(m, 'DELETE', '/v2/apps/svc/tasks/nope')).status).toBe(404);
+    const one = await call(m, 'DELETE', `/v2/apps/svc/tasks/${tasks[0]!.id}`);
+    expect(one.json.task.id).toBe(tasks[0]!.id);
+    await waitUntil('replacement', async () => {
+      const now = (await call(m, 'GET', '/v2/apps/svc/tasks')).json.tasks as Json[];
+      return now.length === 2 && !now.some((t) => t.id === tasks[0]!.id) && now.every((t) => t.state === 'TASK_RUNNING') ? now : undefined;
+    });
+    const scaled = await call(m, 'DELETE', '/v2/apps/svc/tasks?scale=true&host=127.0.0.1');
+    expect(Object.keys(scaled.json).sort()).toEqual(['deploymentId', 'version']);
+    await waitUntil('scaled to 0', async () => {
+      const a = (await call(m, 'GET', '/v2/apps/svc')).json.app as Json;
+      return a.instances === 0 && a.tasksRunning === 0 && a.deployments.length === 0 ? a : undefined;
+    });
+    expect(m.unhandled).toEqual([]);
+  }, 120_000);
+
+  it('an unreachable agent: its tasks TASK_UNREACHABLE, not running, back to TASK_RUNNING when it returns', async () => {
+    expect((await call(m, 'POST', '/v2/apps', sleeper('/part'))).status).toBe(201);
+    await waitUntil('running', async () => ((await call(m, 'GET', '/v2/apps/part')).json.app.tasksRunning === 1 ? true : undefined));
+    m.agentReachable('127.0.0.1', false);
+    const t = ((await call(m, 'GET', '/v2/apps/part/tasks')).json.tasks as Json[])[0]!;
+    expect(t.state).toBe('TASK_UNREACHABLE');
+    expect((await call(m, 'GET', '/v2/apps/part')).json.app.tasksRunning).toBe(0);
+    m.agentReachable('127.0.0.1', true);
+    expect(((await call(m, 'GET', '/v2/apps/part/tasks')).json.tasks as Json[])[0]).toMatchObject({ id: t.id, state: 'TASK_RUNNING' });
+  }, 60_000);
+});
+
+describe('marathon stand-in: tasks on named agents', () => {
+  let m: MarathonStandin;
+  beforeAll(async () => {
+    m = await startMarathonStandin({
+      agents: [
+        { hostname: 'agent-1.marathon.test', ip: '127.0.0.2' },
+        { hostname: 'agent-2.marathon.test', ip: '127.0.0.3' },
+      ],
+    });
+  });
+  afterAll(async () => {
+    await m?.close();
+  });
+
+  it('spreads tasks over the agents: host is the agent name, ports published on its address, only for started tasks', async () => {
+    const web = {
+      id: '/web',
+      instances: 2,
+      cmd: 'echo ok > /var/www/index.html && exec httpd -f -p 8000 -h /var/www',
+      cpus: 0.1,
+      mem: 32,
+      networks: [{ mode: 'container/bridge' }],
+      container: { type: 'DOCKER', docker: { image: IMAGE }, portMappings: [{ containerPort: 8000, hostPort: 0 }] },
+      healthChecks: [{ protocol: 'HTTP', path: '/', portIndex: 0, gracePeriodSeconds: 10, intervalSeconds: 1, timeoutSeconds: 1, maxConsecutiveFailures: 3 }],
+    };
+    expect((await call(m, 'POST', '/v2/apps', web)).status).toBe(201);
+    const staged = ((await call(m, 'GET', '/v2/apps/web/tasks')).json.tasks as Json[]).filter((t) => t.state === 'TASK_STAGING');
+    for (const t of staged) expect(t.ports).toEqual([]);
+    const tasks = await waitUntil('two healthy tasks', async () => {
+      const a = (await call(m, 'GET', '/v2/apps/web?embed=app.tasks')).json.app as Json;
+      return a.tasksHealthy === 2 && a.deployments.length === 0 ? (a.tasks as Json[]) : undefined;
+    });
+    expect(tasks.map((t) => t.host).sort()).toEqual(['agent-1.marathon.test', 'agent-2.marathon.test']);
+    expect(new Set(tasks.map((t) => t.slaveId)).size).toBe(2);
+    for (const t of tasks) {
+      const res = await fetch(`http://${t.host as string}:${(t.ports as number[])[0]}/`);
+      expect((await res.text()).trim()).toBe('ok');
+      const other = t.host === 'agent-1.marathon.test' ? '127.0.0.3' : '127.0.0.2';
+      await expect(fetch(`http://${other}:${(t.ports as number[])[0]}/`)).rejects.toThrow();
+    }
+    expect(m.events.filter((e) => e.eventType === 'status_update_event' && e.taskStatus === 'TASK_RUNNING').map((e) => e.host).sort()).toEqual([
+      'agent-1.marathon.test',
+      'agent-2.marathon.test',
+    ]);
+  }, 120_000);
 });

@@ -43,6 +43,16 @@ ${extraHttp}`,
   });
 }
 
+/** nginx serving `upstream backend` and including the preview file (a deployer-written preview.conf). */
+export function startPreviewNginx(): Promise<Nginx> {
+  return startNginx({
+    httpConf: ([port]) => `  include conf.d/backend.conf;
+  server { listen 127.0.0.1:${port}; location / { proxy_pass http://backend; } }
+  include conf.d/preview.conf;`,
+    files: { 'conf.d/backend.conf': INITIAL_UPSTREAM, 'conf.d/preview.conf': '# no environments yet\n' },
+  });
+}
+
 /** Argv of nginx for this instance, for switch.test / switch.reload. */
 export function nginxArgv(n: Nginx, ...extra: string[]): string[] {
   return ['/usr/sbin/nginx', ...n.nginxArgs, '-e', n.errorLogPath, ...extra];
@@ -71,8 +81,9 @@ export interface World {
   cli(args: string[], opts?: { config?: string; timeoutMs?: number }): Promise<CliResult>;
   /** Writes a passing test-image record for the revision's image. */
   markTested(rev: string): Promise<void>;
-  /** `scheduler: swarm` adds `deploySwarm` under deploy (fast restarts and stops by default). */
-  writeConfig(name: string, lines: string[], opts?: { instances?: number; scheduler?: 'docker' | 'swarm'; deploySwarm?: string }): Promise<string>;
+  /** `scheduler: swarm` adds `deploySwarm` under deploy (fast restarts and stops by default); `scheduler:
+   *  marathon` adds `deployMarathon` (the `marathon:` settings) under deploy. */
+  writeConfig(name: string, lines: string[], opts?: { instances?: number; scheduler?: 'docker' | 'swarm' | 'marathon'; deploySwarm?: string; deployMarathon?: string }): Promise<string>;
   /** `deployer deploy` each revision (it must succeed), then marks it tested. */
   deployTested(...revs: string[]): Promise<void>;
   close(): Promise<void>;
@@ -117,6 +128,7 @@ export async function makeWorld(name: string, revisions: number): Promise<World>
         'deploy:',
         `  scheduler: ${opts.scheduler ?? 'docker'}`,
         ...(opts.scheduler === 'swarm' ? [`  swarm: ${opts.deploySwarm ?? '{ restart: { delaySeconds: 1 }, stopGracePeriodSeconds: 1 }'}`] : []),
+        ...(opts.scheduler === 'marathon' ? [`  marathon: ${opts.deployMarathon ?? '{}'}`] : []),
         `  instances: ${opts.instances ?? 1}`,
         '  port: 8000',
         '  healthCheck: { path: /, intervalSeconds: 0.25, timeoutSeconds: 1, gracePeriodSeconds: 0, maxConsecutiveFailures: 2 }',

@@ -9,6 +9,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { JETTY_HTML, jettyError } from './jetty.js';
+import { requestUrl } from './util.js';
 
 export interface BasicCredentials {
   username: string;
@@ -23,7 +24,7 @@ export function basicAuth(creds: BasicCredentials | undefined, req: IncomingMess
   const m = /^Basic\s+(\S+)$/i.exec(req.headers.authorization ?? '');
   const given = m ? Buffer.from(m[1] ?? '', 'base64').toString('utf8') : undefined;
   if (given === `${creds.username}:${creds.password}`) return true;
-  const path = new URL(req.url ?? '/', 'http://x').pathname;
+  const path = requestUrl(req.url).pathname;
   res.writeHead(401, {
     'WWW-Authenticate': `basic realm="${creds.realm ?? 'Mesosphere'}"`,
     'Content-Type': JETTY_HTML,

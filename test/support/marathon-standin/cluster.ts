@@ -8,7 +8,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Features } from './features.js';
 import { JETTY_HTML, jettyError } from './jetty.js';
-import { sleep } from './util.js';
+import { requestUrl, sleep } from './util.js';
 
 export type Instance = 0 | 1;
 const NO_LEADER = 'Could not determine the current leader';
@@ -56,7 +56,7 @@ export class Leadership {
   async filter(me: Instance, req: IncomingMessage, res: ServerResponse, serve: () => void): Promise<void> {
     const end = Date.now() + this.waitMs;
     while (this.leader === null && Date.now() < end) await sleep(Math.min(250, Math.max(1, end - Date.now())));
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const path = requestUrl(req.url).pathname;
     if (this.leader === null) {
       res.writeHead(this.f.noLeaderStatus, { 'Content-Type': JETTY_HTML, 'Cache-Control': 'must-revalidate,no-cache,no-store' });
       return void res.end(jettyError(this.f.noLeaderStatus, NO_LEADER, path));
@@ -73,7 +73,7 @@ export class Leadership {
   /** JavaUrlConnectionRequestForwarder: same method, headers and body; the leader's answer streamed back. */
   private forward(me: Instance, target: string, req: IncomingMessage, res: ServerResponse): void {
     const via = `1.1 ${this.hostPorts[me]}`;
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    const path = requestUrl(req.url).pathname;
     if ([req.headers['x-marathon-via']].flat().includes(via)) {
       res.writeHead(502, { 'Content-Type': JETTY_HTML });
       return void res.end(jettyError(502, 'Detected proxying loop.', path));

@@ -1,7 +1,7 @@
 // Runs Marathon tasks as containers on the local engine (dockerode, `new Docker()` honours DOCKER_HOST).
 // Every container carries `<prefix>.instance` (one id per stand-in), `<prefix>.app`, `<prefix>.task`, plus the
 // owner's pid and hostname so a later stand-in can sweep containers left behind by a crashed test process.
-// Ports are published on 127.0.0.1 only; the container's bridge IP is reported (like Mesos does) but never used.
+// Ports are published on the agent's loopback address only (127.0.0.x); the container's bridge IP is reported (like Mesos does) but never used.
 
 import os from 'node:os';
 import { PassThrough } from 'node:stream';
@@ -17,6 +17,8 @@ export interface LaunchSpec {
   env: Record<string, string>;
   labels: Record<string, string>;
   publish: { containerPort: number; hostPort: number; protocol: string }[];
+  /** Loopback address of the task's agent the ports are published on (127.0.0.0/8 is all on lo). */
+  hostIp: string;
 }
 
 export interface ContainerState {
@@ -67,7 +69,7 @@ export class DockerRunner {
       for (const proto of p.protocol.split(',')) {
         const key = `${p.containerPort}/${proto.trim()}`;
         exposed[key] = {};
-        bindings[key] = [{ HostIp: '127.0.0.1', HostPort: String(p.hostPort) }];
+        bindings[key] = [{ HostIp: spec.hostIp, HostPort: String(p.hostPort) }];
       }
     }
     const container = await this.docker.createContainer({

@@ -28,6 +28,11 @@ export interface Features {
   /** Leader proxy (§0): without a leader 503 up to 1.6, 502 from 1.7; a standby redirects /v2/events (302)
    *  from 1.7 and proxies it before (changelog; src/main/scala/mesosphere/marathon/api/LeaderProxyFilter.scala). */
   noLeaderStatus: 502 | 503;
+  /** >= 1.6: an unknown route is Jersey 2's NotFoundException, which the exception mapper turns into 500
+   *  {"message":"URI not found"} (src/main/scala/mesosphere/marathon/api/MarathonExceptionMapper.scala); before: 404. */
+  unknownRouteStatus: 404 | 500;
+  /** >= 1.4: Mesos TASK_STARTING and TASK_UNREACHABLE reach the task JSON (partition awareness). */
+  unreachableStates: boolean;
   redirectEvents: boolean;
 }
 
@@ -60,5 +65,7 @@ export function featuresFor(version: string): Features {
     role: atLeast(v, 1, 9),
     noLeaderStatus: atLeast(v, 1, 7) ? 502 : 503,
     redirectEvents: atLeast(v, 1, 7),
+    unknownRouteStatus: atLeast(v, 1, 6) ? 500 : 404,
+    unreachableStates: atLeast(v, 1, 4),
   };
 }

@@ -1,4 +1,4 @@
-// Health checks (docs/marathon-api.md §1.3): really probes each running task through its 127.0.0.1 published
+// Health checks (docs/marathon-api.md §1.3): really probes each running task through its agent-address published
 // port (HTTP/HTTPS/TCP and their MESOS_ variants) or `docker exec` (COMMAND). Result bookkeeping follows
 // Marathon: failures are ignored during gracePeriodSeconds until the first success, `alive` flips on every
 // result, HTTP passes on 200–399, and maxConsecutiveFailures consecutive failures kill the task
@@ -32,11 +32,11 @@ function errorCause(e: unknown): string {
   return `${err.code ?? 'Error'}: ${err.message}`;
 }
 
-function httpProbe(secure: boolean, port: number, path: string, timeoutMs: number, ignore1xx: boolean): Promise<ProbeOutcome> {
+function httpProbe(host: string, secure: boolean, port: number, path: string, timeoutMs: number, ignore1xx: boolean): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     const mod = secure ? https : http;
     const req = mod.get(
-      { host: '127.0.0.1', port, path, timeout: timeoutMs, agent: false, ...(secure ? { rejectUnauthorized: false } : {}) },
+      { host, port, path, timeout: timeoutMs, agent: false, ...(secure ? { rejectUnauthorized: false } : {}) },
       (res) => {
         res.resume();
         const code = res.statusCode ?? 0;
@@ -49,9 +49,9 @@ function httpProbe(secure: boolean, port: number, path: string, timeoutMs: numbe
   });
 }
 
-function tcpProbe(port: number, timeoutMs: number): Promise<ProbeOutcome> {
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
-    const sock = net.connect({ host: '127.0.0.1', port });
+    const sock = net.connect({ host, port });
     sock.setTimeout(timeoutMs, () => sock.destroy(Object.assign(new Error('connect timed out'), { code: 'TimeoutException' })));
     sock.once('connect', () => (sock.destroy(), resolve({ ok: true })));
     sock.once('error', (e) => resolve({ ok: false, cause: errorCause(e) }));
@@ -71,8 +71,8 @@ export async function probe(h: HealthCheck, task: TaskRecord, runner: DockerRunn
   }
   const port = checkPort(h, task);
   if (port === undefined) return { ok: false, cause: 'no port for this health check' };
-  if (h.protocol.endsWith('TCP')) return tcpProbe(port, timeoutMs);
-  return httpProbe(h.protocol.endsWith('HTTPS'), port, h.path ?? '/', timeoutMs, h.ignoreHttp1xx ?? false);
+  if (h.protocol.endsWith('TCP')) return tcpProbe(task.agentIp, port, timeoutMs);
+  return httpProbe(task.agentIp, h.protocol.endsWith('HTTPS'), port, h.path ?? '/', timeoutMs, h.ignoreHttp1xx ?? false);
 }
 
 export interface ResultUpdate {

@@ -95,6 +95,9 @@ export interface MarathonStandin {
   taskData(data: { host?: unknown; ports?: unknown } | undefined): void;
   /** While on, a deployment's tasks start failing their health checks the moment it succeeds. */
   flapAfterDeployment(on: boolean): void;
+  /** The agent (by hostname) is partitioned away: its tasks become TASK_UNREACHABLE and it makes no offers;
+   *  `true` brings it back. */
+  agentReachable(hostname: string, reachable: boolean): void;
   /** Raw text for every event stream (malformed SSE): once on attach and/or before every event. */
   rawEvents(raw: { atAttach?: string; beforeEach?: string } | undefined): void;
 }
@@ -208,6 +211,7 @@ export async function startMarathonStandin(opts: MarathonStandinOptions = {}): P
       faults.flap = on;
       if (!on) faults.hang = false;
     },
+    agentReachable: (hostname, reachable) => scheduler.setAgentReachable(hostname, reachable),
     rawEvents(raw) {
       faults.sse = raw;
     },

@@ -203,7 +203,10 @@ function healthResultJson(t: TaskRecord, h: HealthResult, f: Features): Record<s
 
 export function taskJson(real: TaskRecord, ctx: RenderContext, withServicePorts: boolean): Record<string, unknown> {
   const { f } = ctx;
-  const t = ctx.taskData ? ({ ...real, ...ctx.taskData } as TaskRecord) : real;
+  // Host ports are reported once the task is active (launched on its agent), not while it is staged — follows
+  // src/main/scala/mesosphere/marathon/raml/TaskConversion.scala (ports of the task's status).
+  const active = real.state !== 'TASK_STAGING' ? real : { ...real, ports: [] };
+  const t = ctx.taskData ? ({ ...active, ...ctx.taskData } as TaskRecord) : active;
   const results = ctx.omitHealthResults ? [] : t.health.filter((h): h is HealthResult => h !== undefined).map((h) => healthResultJson(t, h, f));
   const servicePorts = withServicePorts ? t.servicePorts : [];
   if (f.ramlTasks) {
@@ -266,7 +269,7 @@ export function appInfoJson(app: AppRecord, deploymentIds: string[], embed: Embe
   const live = app.tasks;
   if (embed.counts) {
     const withChecks = !ctx.omitHealthResults;
-    json.tasksStaged = live.filter((t) => t.state === 'TASK_STAGING').length;
+    json.tasksStaged = live.filter((t) => t.state === 'TASK_STAGING' || t.state === 'TASK_STARTING').length;
     json.tasksRunning = live.filter((t) => t.state === 'TASK_RUNNING').length;
     json.tasksHealthy = withChecks ? live.filter(taskHealthy).length : 0;
     json.tasksUnhealthy = withChecks ? live.filter((t) => t.health.some((h) => h && !h.alive)).length : 0;

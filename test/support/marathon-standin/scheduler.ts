@@ -27,7 +27,7 @@ import type {
 import type { ValidatedApp } from './validation.js';
 import { OFFER_INTERVAL_MS, type Agent, type Placed } from './agents.js';
 import { LaunchStats, offerRound } from './queue.js';
-import { HostPortAllocator, VersionClock, isoNow, safeAppId, uuid } from './util.js';
+import { HostPortAllocator, VersionClock, isoNow, safeAppId, sleep, uuid } from './util.js';
 
 const ACTION: Record<Exclude<DeploymentKind, 'noop'>, ActionName> = {
   start: 'StartApplication',
@@ -38,6 +38,8 @@ const ACTION: Record<Exclude<DeploymentKind, 'noop'>, ActionName> = {
 };
 const CONDITION: Record<string, string> = {
   TASK_RUNNING: 'Running',
+  TASK_STARTING: 'Starting',
+  TASK_UNREACHABLE: 'Unreachable',
   TASK_FAILED: 'Failed',
   TASK_FINISHED: 'Finished',
   TASK_KILLED: 'Killed',
@@ -45,6 +47,7 @@ const CONDITION: Record<string, string> = {
 const LOCKED_MESSAGE =
   "App is locked by one or more deployments. Override with the option '?force=true'. View details at '/v2/deployments/<DEPLOYMENT_ID>'.";
 const CANCELLED = 'The upgrade has been cancelled';
+const STARTING_MS = 300;
 
 export interface SchedulerDeps {
   f: Features;
@@ -73,6 +76,8 @@ export class Scheduler {
   readonly deployments = new Map<string, Deployment>();
   /** Deleted apps whose tasks are still being killed, by the id of their StopApplication deployment. */
   private readonly stopping = new Map<string, AppRecord>();
+  /** Agent ids partitioned away (setAgentReachable). */
+  private readonly unreachable = new Set<string>();
   private readonly clock = new VersionClock();
   private readonly hostPorts = new HostPortAllocator();
   private readonly health: HealthChecker;
@@ -233,6 +238,45 @@ export class Scheduler {
     const s = app ? snap(app) : null;
     const before = this.rootSnapshot();
     return this.startDeployment('lock', appId, s, s, app?.version ?? this.clock.next(), before).id;
+  }
+
+  /** DELETE /v2/apps/{id}/tasks[/{taskId}], POST /v2/tasks/delete: kill; without scale Marathon replaces them,
+   *  with scale the instance count drops by as many in a ScaleApplication deployment (returned) —
+   *  follows src/main/scala/mesosphere/marathon/api/TaskKiller.scala (kill, killAndScale). */
+  killTasks(app: AppRecord, tasks: TaskRecord[], scale: boolean, force: boolean): HttpError | Deployment | undefined {
+    if (!scale) {
+      for (const t of tasks) this.killTask(t, 'KILLED');
+      return undefined;
+    }
+    const conflict = this.locked(app.def.id, force);
+    if (conflict) return conflict;
+    const before = this.rootSnapshot();
+    for (const t of tasks) this.killTask(t, 'KILLED');
+    const instances = Math.max(0, app.def.instances - tasks.length);
+    return this.applyChange(app, { ...app.def, instances }, { ...app.raw, instances }, this.clock.next(), before);
+  }
+
+  /** Fault: the agent is partitioned away (its tasks TASK_UNREACHABLE, not healthy, not replaced while
+   *  inactiveAfterSeconds runs; no offers from it) or back (TASK_RUNNING again) — partition awareness of
+   *  src/main/scala/mesosphere/marathon/core/condition/Condition.scala (Unreachable, Starting). */
+  setAgentReachable(hostname: string, reachable: boolean): void {
+    const agent = this.deps.agents.find((a) => a.hostname === hostname);
+    if (!agent) throw new Error(`marathon-standin: no agent ${hostname}`);
+    this.unreachable[reachable ? 'delete' : 'add'](agent.id);
+    for (const t of [...this.apps.values()].flatMap((a) => a.tasks)) {
+      if (t.agentId !== agent.id || t.killing) continue;
+      if (!reachable && t.state === 'TASK_RUNNING') {
+        t.state = 'TASK_UNREACHABLE';
+        this.health.stop(t.id);
+        t.health = [];
+        this.statusUpdate(t, 'TASK_UNREACHABLE', 'Agent unreachable (marathon-standin)');
+      } else if (reachable && t.state === 'TASK_UNREACHABLE') {
+        t.state = 'TASK_RUNNING';
+        this.statusUpdate(t, 'TASK_RUNNING', '');
+        this.health.start(t);
+      }
+    }
+    this.kick();
   }
 
   /** DELETE /v2/queue/{id}/delay: launch again at once. */
@@ -444,7 +488,8 @@ export class Scheduler {
     stats.leftToLaunch = count;
     if (!canLaunch) return;
     if (stats.unused > 0 && Date.now() - stats.lastRound < OFFER_INTERVAL_MS) return;
-    const agents = offerRound(stats, app.def, this.deps.agents, this.placed, count);
+    const offering = this.deps.agents.filter((a) => !this.unreachable.has(a.id));
+    const agents = offerRound(stats, app.def, offering, this.placed, count);
     stats.leftToLaunch = count - agents.length;
     for (const agent of agents) this.launch(app, agent);
     if (stats.leftToLaunch === 0) delete app.launch;
@@ -553,16 +598,16 @@ export class Scheduler {
       const hostMode = def.networks.some((n) => n.mode === 'host');
       const publish: LaunchSpec['publish'] = [];
       if (hostMode) {
-        // Host networking is simulated: the task must bind $PORTn, which is published 1:1 on 127.0.0.1.
+        // Host networking is simulated: the task must bind $PORTn, which is published 1:1 on the agent's address.
         for (const pd of def.portDefinitions) {
-          const port = def.requirePorts ? pd.port : await this.hostPorts.allocate();
+          const port = def.requirePorts ? pd.port : await this.hostPorts.allocate(t.agentIp);
           t.ports.push(port);
           publish.push({ containerPort: port, hostPort: port, protocol: pd.protocol });
         }
       } else {
         for (const m of def.portMappings) {
           if (m.hostPort === undefined) continue;
-          const port = m.hostPort === 0 ? await this.hostPorts.allocate() : m.hostPort;
+          const port = m.hostPort === 0 ? await this.hostPorts.allocate(t.agentIp) : m.hostPort;
           t.ports.push(port);
           publish.push({ containerPort: m.containerPort || port, hostPort: port, protocol: m.protocol });
         }
@@ -574,6 +619,7 @@ export class Scheduler {
         env: this.taskEnv(t),
         labels: { ...def.labels, ...runner.labelsFor(def.id, t.id) },
         publish,
+        hostIp: t.agentIp,
         ...(def.cmd !== undefined ? { cmd: def.cmd } : {}),
         ...(def.args !== undefined ? { args: def.args } : {}),
       };
@@ -581,6 +627,14 @@ export class Scheduler {
       t.containerId = id;
       if (this.closed) return void (await runner.remove(id));
       if (t.killing) return void (await this.completeKill(t, 'TASK_KILLED'));
+      if (this.deps.f.unreachableStates) {
+        // The executor reports TASK_STARTING once the container is up, TASK_RUNNING a moment later (Mesos).
+        t.state = 'TASK_STARTING';
+        this.statusUpdate(t, 'TASK_STARTING', '');
+        await sleep(STARTING_MS);
+        if (this.closed) return;
+        if (t.killing) return void (await this.completeKill(t, 'TASK_KILLED'));
+      }
       t.state = 'TASK_RUNNING';
       t.startedAt = isoNow();
       t.ipAddresses = ipAddress ? [{ ipAddress, protocol: 'IPv4' }] : [];

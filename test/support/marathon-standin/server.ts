@@ -9,7 +9,7 @@ import { appInfoJson, deploymentJson, parseEmbeds, taskJson, type Embeds, type R
 import type { ApiContext, Scheduler } from './scheduler.js';
 import type { AppRecord, HttpError } from './types.js';
 import { absoluteId, readApp, type ValidatedApp } from './validation.js';
-import { isObject } from './util.js';
+import { isObject, requestUrl } from './util.js';
 import { queueItemJson } from './queue.js';
 import { tokenAuth } from './auth.js';
 
@@ -115,7 +115,9 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
 
   async function route(req: IncomingMessage, res: ServerResponse, url: URL, text: string): Promise<Reply | 'streaming'> {
     const method = req.method ?? 'GET';
-    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, '') : url.pathname;
+    // Jetty compacts repeated slashes before routing (`//v2//apps` is `/v2/apps`).
+    const compact = url.pathname.replace(/\/{2,}/g, '/');
+    const path = compact.length > 1 ? compact.replace(/\/+$/, '') : compact;
     const q = url.searchParams;
     const api: ApiContext = { clientIp: req.socket.remoteAddress ?? '', uri: path };
 
@@ -164,11 +166,27 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
     const appMatch = /^\/v2\/apps(\/.+)$/.exec(path);
     if (appMatch) {
       const rest = appMatch[1] ?? '';
-      if (method === 'GET' && rest.endsWith('/tasks')) {
-        const id = rest.slice(0, -'/tasks'.length);
+      // {appId:.+}/tasks and {appId:.+}/tasks/{taskId} go to the task endpoints whatever the method
+      // (src/main/scala/mesosphere/marathon/api/v2/AppTasksResource.scala): GET, DELETE; others 405.
+      const tasksMatch = /^(.+)\/tasks(?:\/([^/]+))?$/.exec(rest);
+      if (tasksMatch) {
+        const id = tasksMatch[1] ?? '';
+        const taskId = tasksMatch[2] === undefined ? undefined : decodeURIComponent(tasksMatch[2]);
         const app = scheduler.apps.get(id);
+        if (method === 'GET' && taskId === undefined) {
+          if (!app) return json(404, { message: `App '${id}' does not exist` });
+          return json(200, { tasks: app.tasks.map((t) => taskJson(t, ctx(), !f.ramlTasks)) });
+        }
+        if (method !== 'DELETE') return json(405, { message: 'HTTP 405 Method Not Allowed' });
         if (!app) return json(404, { message: `App '${id}' does not exist` });
-        return json(200, { tasks: app.tasks.map((t) => taskJson(t, ctx(), !f.ramlTasks)) });
+        const host = q.get('host');
+        const victims = app.tasks.filter((t) => !t.killing && (taskId === undefined ? !host || t.host === host : t.id === taskId));
+        if (taskId !== undefined && !victims.length) return json(404, { message: `Task '${taskId}' does not exist` });
+        const shown = victims.map((t) => taskJson(t, ctx(), true));
+        const r = scheduler.killTasks(app, victims, flag(q, 'scale', false), flag(q, 'force', false));
+        if (isError(r)) return fromError(r);
+        if (r) return deploymentResult(r);
+        return json(200, taskId === undefined ? { tasks: shown } : { task: shown[0] });
       }
       if (method === 'GET' && rest.endsWith('/*')) {
         const prefix = rest.slice(0, -2);
@@ -176,7 +194,7 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
         if (!apps.length) return json(404, { message: `Group '${prefix}' does not exist` });
         return json(200, { '*': appJsonList(apps, parseEmbeds(q.getAll('embed'), { counts: true, deployments: true })) });
       }
-      if (/\/(versions|restart)(\/|$)|\/tasks\//.test(rest)) return unhandled(method, url);
+      if (/\/(versions|restart)(\/|$)/.test(rest)) return unhandled(method, url);
       const id = rest;
       if (method === 'GET') {
         const app = scheduler.apps.get(id);
@@ -230,6 +248,23 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
       const tasks = [...scheduler.apps.values()].flatMap((a) => a.tasks).filter((t) => !statuses.length || statuses.includes(t.state));
       return json(200, { tasks: tasks.map((t) => taskJson(t, ctx(), true)) });
     }
+    if (path === '/v2/tasks/delete' && method === 'POST') {
+      // follows src/main/scala/mesosphere/marathon/api/v2/TasksResource.scala (killTasks): {"ids":[…]}
+      const parsed = parseJsonBody(req, text);
+      if (!('value' in parsed)) return parsed;
+      const ids = isObject(parsed.value) && Array.isArray(parsed.value.ids) ? (parsed.value.ids as unknown[]).map(String) : [];
+      const apps = [...scheduler.apps.values()].filter((a) => a.tasks.some((t) => ids.includes(t.id)));
+      const scale = flag(q, 'scale', false);
+      const killed = apps.flatMap((a) => a.tasks.filter((t) => ids.includes(t.id) && !t.killing));
+      const shown = killed.map((t) => taskJson(t, ctx(), true));
+      let last: Reply | undefined;
+      for (const a of apps) {
+        const r = scheduler.killTasks(a, killed.filter((t) => t.appId === a.def.id), scale, flag(q, 'force', false));
+        if (isError(r)) return fromError(r);
+        if (r) last = deploymentResult(r);
+      }
+      return scale && last ? last : json(200, { tasks: shown });
+    }
     if (path === '/v2/deployments' && method === 'GET') {
       return json(200, [...scheduler.deployments.values()].map((d) => deploymentJson(d, f)));
     }
@@ -243,15 +278,21 @@ export function createHandler(deps: ServerDeps): (req: IncomingMessage, res: Ser
     return unhandled(method, url);
   }
 
+  /** Routes real Marathon has (only some are implemented here); anything else is an unknown URI. */
+  const MARATHON_ROUTE = /^\/(ping|metrics|logging|help|v2\/(apps|groups|pods|tasks|deployments|queue|events|eventSubscriptions|info|leader|plugins|artifacts|schemas)(\/|$))/;
+
+  /** Recorded in `unhandled` either way: a known Marathon route the stand-in lacks answers 404 saying so; a route
+   *  Marathon does not have answers as Marathon does (500 "URI not found" from 1.6, inference 404 before). */
   function unhandled(method: string, url: URL): Reply {
     const what = `${method} ${url.pathname}${url.search}`;
     deps.unhandled.push(what);
+    if (!MARATHON_ROUTE.test(url.pathname.replace(/\/{2,}/g, '/'))) return json(f.unknownRouteStatus, { message: 'URI not found' });
     return json(404, { message: `marathon-standin does not implement ${what}` });
   }
 
   return (req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://standin');
+      const url = requestUrl(req.url);
       const text = await readBody(req);
       let body: unknown;
       if (text) {

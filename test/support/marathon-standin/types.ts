@@ -110,7 +110,7 @@ export interface HealthResult {
   lastFailureCause: string | null;
 }
 
-export type TaskState = 'TASK_STAGING' | 'TASK_RUNNING' | 'TASK_KILLING';
+export type TaskState = 'TASK_STAGING' | 'TASK_STARTING' | 'TASK_RUNNING' | 'TASK_KILLING' | 'TASK_UNREACHABLE';
 
 export interface TaskRecord {
   id: string;

@@ -30,16 +30,16 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
  * A host port that is free right now. Mesos knows a task's host ports before launch (they come from the
  * offer), and PORT0/PORT_<n> must be set at launch, so the stand-in picks the port itself instead of
  * letting Docker choose after the fact. Picked from the Mesos agent default range 31000–32000 and checked
- * by binding 127.0.0.1 (docker-proxy holds published ports, so in-use ones fail to bind).
+ * by binding the agent's address (docker-proxy holds published ports, so in-use ones fail to bind).
  */
 export class HostPortAllocator {
   private readonly reserved = new Set<number>();
 
-  async allocate(): Promise<number> {
+  async allocate(ip = '127.0.0.1'): Promise<number> {
     for (let attempt = 0; attempt < 200; attempt++) {
       const port = 31000 + Math.floor(Math.random() * 1001);
       if (this.reserved.has(port)) continue;
-      if (await canBind(port)) {
+      if (await canBind(ip, port)) {
         this.reserved.add(port);
         return port;
       }
@@ -52,10 +52,19 @@ export class HostPortAllocator {
   }
 }
 
-function canBind(port: number): Promise<boolean> {
+function canBind(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const srv = net.createServer();
     srv.once('error', () => resolve(false));
-    srv.listen({ port, host: '127.0.0.1', exclusive: true }, () => srv.close(() => resolve(true)));
+    srv.listen({ port, host, exclusive: true }, () => srv.close(() => resolve(true)));
   });
+}
+
+/** The request's URL with repeated slashes compacted, as Jetty routes it (`//v2//apps` is `/v2/apps`; a
+ *  leading `//` would otherwise read as a host name). */
+export function requestUrl(rawUrl: string | undefined): URL {
+  const raw = rawUrl ?? '/';
+  const q = raw.indexOf('?');
+  const path = (q < 0 ? raw : raw.slice(0, q)).replace(/\/{2,}/g, '/');
+  return new URL(path + (q < 0 ? '' : raw.slice(q)), 'http://standin');
 }

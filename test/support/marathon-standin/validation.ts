@@ -318,7 +318,10 @@ function withDefaults(b: Json, f: Features, method: 'POST' | 'PUT', out: Violati
     },
     labels: (b.labels as Record<string, string> | undefined) ?? {},
     killSelection: canon(['YOUNGEST_FIRST', 'OLDEST_FIRST'], (b.killSelection as string | undefined) ?? 'YOUNGEST_FIRST'),
-    unreachableStrategy: b.unreachableStrategy ?? { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 },
+    // 1.4: UnreachableStrategy(15.minutes, 7.days); 1.5+: UnreachableEnabled(5.minutes, 10.minutes)
+    // (src/main/scala/mesosphere/marathon/state/UnreachableStrategy.scala at each version).
+    unreachableStrategy:
+      b.unreachableStrategy ?? (f.legacyApps ? { inactiveAfterSeconds: 900, expungeAfterSeconds: 604800 } : { inactiveAfterSeconds: 300, expungeAfterSeconds: 600 }),
     extra: Object.fromEntries(PASS_THROUGH.filter((k) => b[k] !== undefined).map((k) => [k, b[k]])),
   };
   if (b.cmd !== undefined) def.cmd = b.cmd as string;
@@ -431,6 +434,9 @@ function semantic(def: AppDef, f: Features, out: Violations): void {
     if (v > 1) out.add(`/upgradeStrategy/${key}`, 'is greater than 1');
     if (v < 0) out.add(`/upgradeStrategy/${key}`, 'is less than 0');
   }
+  // The stand-in cannot evaluate readiness checks (it has no readiness prober); refusing them beats storing a
+  // check that a real Marathon would hold the deployment on (src/main/scala/mesosphere/marathon/api/v2/validation/AppValidation.scala accepts them).
+  if (def.readinessChecks.length) out.add('/readinessChecks', 'marathon-standin does not evaluate readiness checks');
   def.constraints.forEach((c, i) => {
     if (c.length < 2 || c.length > 3) out.add(`/constraints(${i})`, 'Each constraint must have either 2 or 3 fields');
     else if (!CONSTRAINT_OPERATORS.includes(c[1] ?? ''))
