@@ -8,7 +8,7 @@
 // Prints failed and mis-served requests, p50/p99 latency while switching vs quiet, nginx worker
 // pids before and after, and switch wall times; adds a section to bench/results.json.
 //
-// Run: `npm run build && npx tsx bench/switch-methods.ts [--switches 20] [--fresh 20] [--keepalive 10] [--pause-ms 500]`
+// Run: `npm run build && npx tsx bench/switch-methods.ts [--switches 20] [--fresh 20] [--keepalive 10] [--pause-ms 500] [--quiet 11]`
 import { join } from 'node:path';
 import { startLuaLbNginx } from '../test/support/lua-nginx.js';
 import { makeWorld, startLbNginx, switchSection } from '../test/support/switch-world.js';
@@ -19,6 +19,7 @@ const SWITCHES = arg('switches', 20);
 const FRESH = arg('fresh', 20);
 const KEEPALIVE = arg('keepalive', 10);
 const PAUSE_MS = arg('pause-ms', 500);
+const QUIET = arg('quiet', 11);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function pct(xs: number[], p: number): number {
@@ -42,6 +43,19 @@ async function main() {
     }
     const cli = (method: string, rev: string) => timeCommand(BIN, ['--config', join(world.dir, `${method}.yaml`), 'switch', rev], { cwd: world.dir });
     for (const method of ['reload', 'dynamic'] as const) await cli(method, A);
+
+    // The wall time of a switch with no client load: the issue's target (process start → verified).
+    const quiet: Record<string, number[]> = { reload: [], dynamic: [] };
+    for (const method of ['reload', 'dynamic'] as const) {
+      let at = A;
+      for (let i = 0; i < QUIET; i++) {
+        at = at === A ? B : A;
+        quiet[method]!.push(await cli(method, at));
+      }
+      if (at !== A) await cli(method, A);
+      rows.push({ what: `${method}: switch wall, no load (process start → verified)`, value: median(quiet[method]!), unit: 'ms', note: `median of ${QUIET}, max ${Math.max(...quiet[method]!).toFixed(0)}` });
+    }
+    console.log(`switch wall with no load, median of ${QUIET}: reload ${median(quiet.reload!).toFixed(0)} ms, dynamic ${median(quiet.dynamic!).toFixed(0)} ms`);
 
     console.log(`${SWITCHES} alternating switches per method; on each nginx: ${FRESH} fresh, ${KEEPALIVE} keep-alive, ${KEEPALIVE} keep-alive with idle gaps`);
     for (const method of ['reload', 'dynamic'] as const) {
