@@ -37,7 +37,9 @@ export class HttpError extends Error {
   }
 }
 
-const STATUS_OF: Record<number, number> = { [ExitCode.usage]: 400, [ExitCode.lockHeld]: 409, [ExitCode.precondition]: 422 };
+// A step that ran and failed (a pre-switch hook, nginx -t, the verification; exit 1) is the work
+// behind the request failing, not this server: 502, never the 500 kept for bugs.
+const STATUS_OF: Record<number, number> = { [ExitCode.stepFailed]: 502, [ExitCode.usage]: 400, [ExitCode.lockHeld]: 409, [ExitCode.precondition]: 422 };
 
 function send(res: ServerResponse, status: number, type: string, body: string): void {
   res.writeHead(status, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
@@ -142,7 +144,7 @@ export function createServe(opts: ServeOptions): Serve {
       // The method and path only: headers (the token) are never logged.
       opts.log(`${req.method} ${req.url?.split('?')[0]} -> ${status} ${message}`);
       if (res.headersSent) return res.end();
-      json(res, status, { error: message, ...(hint ? { hint } : {}) });
+      json(res, status, { error: message, ...(hint ? { hint } : {}), ...(e instanceof DeployerError ? { exitCode: e.exitCode } : {}) });
     });
   });
   return { server, broadcast };

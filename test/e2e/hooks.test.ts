@@ -171,4 +171,20 @@ describe('hooks', () => {
       await srv.close();
     }
   }, 120_000);
+
+  it('a failing pre-switch hook through `deployer serve` answers 502 with the hook named, and nothing changes', async () => {
+    const token = `gate-token-${process.pid}`;
+    const conf = await readFile(upstreamFile());
+    const live = await served();
+    const srv = await startServe(w.dir, join(w.dir, 'gate.yaml'), { DEPLOYER_UI_TOKEN: token });
+    try {
+      const r = await call(`${srv.url}api/switch`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ revision: live === A ? B : A }) });
+      expect(r.status, r.body).toBe(502);
+      expect(JSON.parse(r.body)).toMatchObject({ error: expect.stringContaining('pre-switch hook gate exited with 3; nothing was changed'), exitCode: 1 });
+      expect((await readFile(upstreamFile())).equals(conf)).toBe(true);
+      expect(await served()).toBe(live);
+    } finally {
+      await srv.close();
+    }
+  }, 120_000);
 });
