@@ -17,11 +17,12 @@ import { gitAt } from '../src/adapters/git.js';
 import { systemClock } from '../src/adapters/clock.js';
 import { parseConfigText } from '../src/core/config/parse.js';
 import { execute, type StepRecord } from '../src/exec/executor.js';
+import { PUSHED_IMAGES } from '../src/exec/build-results.js';
 import { handlers } from '../src/exec/handlers/index.js';
+import { Results } from '../src/exec/results.js';
 import { gatherDeltaFacts, planDeltaBuild } from '../src/planners/delta-build.js';
 import { gatherFullBuildFacts, planFullBuild } from '../src/planners/full-build.js';
 import type { Ports } from '../src/ports/index.js';
-import type { PushResult } from '../src/ports/images.js';
 import { silentLog } from '../src/ports/log.js';
 import { makeGitRepo } from '../test/support/git-repo.js';
 import { startRegistry } from '../test/support/registry.js';
@@ -87,7 +88,7 @@ changes: { infra: [Dockerfile, .dockerignore] }
       log: silentLog,
     } as unknown as Ports;
     const signal = new AbortController().signal;
-    const pushedBytes = (vars: Map<string, unknown>) => [...vars].filter(([k]) => k.startsWith('pushed:')).reduce((n, [, v]) => n + (v as PushResult).bytesPushed, 0);
+    const pushedBytes = (results: Results) => results.entries(PUSHED_IMAGES).reduce((n, [, v]) => n + v.bytesPushed, 0);
     const stepMs = (records: StepRecord[], kinds: string[]) => records.filter((r) => kinds.includes(r.kind)).reduce((n, r) => n + r.ms, 0);
 
     // full-build (each run a fresh commit, so nothing is skipped; the engine's build cache is used
@@ -97,10 +98,10 @@ changes: { infra: [Dockerfile, .dockerignore] }
       if (i > 0) await r.commit(`full ${i}`, { write: { [`src/mod1/file${i}.txt`]: `full ${i}\n` } });
       const t0 = performance.now();
       const facts = await gatherFullBuildFacts(config, ports, 'HEAD', { checkWorkTree: false });
-      const vars = new Map<string, unknown>();
-      await execute(planFullBuild(config, facts, { allowDirty: false }).plan, handlers, { config, ports, signal, vars });
+      const results = new Results();
+      await execute(planFullBuild(config, facts, { allowDirty: false }).plan, handlers, { config, ports, signal, results });
       full.wall.push(performance.now() - t0);
-      full.bytes.push(pushedBytes(vars));
+      full.bytes.push(pushedBytes(results));
       process.stderr.write(`full-build ${i + 1}/${FULL_RUNS}: ${sec(full.wall.at(-1)!)}, pushed ${mib(full.bytes.at(-1)!)}\n`);
     }
 
@@ -112,13 +113,13 @@ changes: { infra: [Dockerfile, .dockerignore] }
       const facts = await gatherDeltaFacts(config, ports, 'HEAD');
       const { plan } = planDeltaBuild(config, facts, { onInfra: 'fail', force: false });
       const t1 = performance.now();
-      const vars = new Map<string, unknown>();
-      const records = await execute(plan, handlers, { config, ports, signal, vars });
+      const results = new Results();
+      const records = await execute(plan, handlers, { config, ports, signal, results });
       delta.wall.push(performance.now() - t0);
       delta.plan.push(t1 - t0);
       delta.build.push(stepMs(records, ['build.container', 'build.copy', 'build.delete', 'build.commit']));
       delta.push.push(stepMs(records, ['build.push']));
-      delta.bytes.push(pushedBytes(vars));
+      delta.bytes.push(pushedBytes(results));
       process.stderr.write(`delta-build ${i + 1}/${RUNS}: ${sec(delta.wall.at(-1)!)} (facts+plan ${sec(t1 - t0)}, container+copy+commit ${sec(delta.build.at(-1)!)}, push ${sec(delta.push.at(-1)!)}), pushed ${mib(delta.bytes.at(-1)!)}\n`);
     }
 

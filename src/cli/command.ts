@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Config } from '../core/config/schema.js';
 import type { Plan } from '../core/plan.js';
+import type { Results } from '../exec/results.js';
 import type { Ports } from '../ports/index.js';
 import type { LoadedConfig } from './config-file.js';
 import type { Output } from './output.js';
@@ -36,7 +37,7 @@ export interface Outcome {
   confirm?: boolean;
   yes?: boolean;
   /** What to print once the steps ran (read-only commands have no steps, only a report). */
-  report?: (vars: Map<string, unknown>) => Report | Promise<Report>;
+  report?: (results: Results) => Report | Promise<Report>;
 }
 
 /** A subcommand: gathers facts through read-only ports and returns a plan (no changes yet). */

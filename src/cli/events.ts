@@ -11,13 +11,13 @@ export function eventsFile(env: Pick<CommandEnv, 'loaded' | 'globals'>): string 
 }
 
 export function planEvent(plan: Plan, app: string, who: string, error?: unknown): DeployEvent {
-  const f = plan.facts as { revision?: unknown; live?: unknown };
+  const f = plan.facts;
   const event: DeployEvent = {
     time: new Date().toISOString(),
     type: error === undefined ? plan.command : 'failure',
     app,
-    revision: typeof f.revision === 'string' ? f.revision : null,
-    previous: typeof f.live === 'string' ? f.live : null,
+    revision: 'revision' in f && typeof f.revision === 'string' ? f.revision : null,
+    previous: 'live' in f && typeof f.live === 'string' ? f.live : null,
     who,
   };
   if (error !== undefined) event.message = `${plan.command}: ${error instanceof Error ? error.message : String(error)}`;

@@ -5,6 +5,7 @@ import { StepFailedError, UsageError } from '../core/errors.js';
 import { execute, type StepRecord } from '../exec/executor.js';
 import { hookFailures } from '../exec/handlers/hooks.js';
 import { handlers } from '../exec/handlers/index.js';
+import { Results } from '../exec/results.js';
 import type { CommandEnv, Outcome } from './command.js';
 import { recordEvent } from './events.js';
 
@@ -39,16 +40,16 @@ export async function runOutcome(env: CommandEnv, outcome: Outcome): Promise<num
       out.print(renderPlanText(plan, out.paint, { applied: true }));
     }
   }
-  const vars = new Map<string, unknown>();
+  const results = new Results();
   let records: StepRecord[];
   try {
-    records = await execute(plan, handlers, { config: env.config, ports: env.ports, signal: env.signal, vars }, out.observer);
+    records = await execute(plan, handlers, { config: env.config, ports: env.ports, signal: env.signal, results }, out.observer);
   } catch (e) {
     await recordEvent(env, plan, { error: e });
     throw e;
   }
   await recordEvent(env, plan);
-  const report = await outcome.report?.(vars);
+  const report = await outcome.report?.(results);
   if (globals.json) {
     out.print(JSON.stringify(report ? report.json : { command: plan.command, steps: records }, null, 2));
   } else if (report) {
@@ -56,7 +57,7 @@ export async function runOutcome(env: CommandEnv, outcome: Outcome): Promise<num
   }
   // A post- hook that failed: the plan's changes stand (a switch is not undone), but the command
   // exits 1 so a pipeline shows it.
-  const failures = hookFailures(vars);
+  const failures = hookFailures(results);
   if (failures.length) {
     throw new StepFailedError(`${failures.join('; ')}; the ${plan.command} itself succeeded and stands`, { code: 'hook.failed', hint: 'the hook\'s output is above, prefixed with its name' });
   }

@@ -18,23 +18,27 @@ export interface StepBase {
   detail?: string[];
 }
 
-export interface Plan {
+/**
+ * F is the planner's facts type: a report reads `plan.facts` as the planner typed them, never through
+ * a cast (test/unit/core/typed-plans.test.ts keeps it so).
+ */
+export interface Plan<F extends object = object> {
   version: typeof PLAN_VERSION;
   command: string;
   /** The header line a person reads first: `deployer switch 3f2a9c1e0b7d  (live: 9ac04b2d11fe)`. */
   subject: string;
-  facts: Record<string, unknown>;
+  facts: F;
   steps: Step[];
   notes: string[];
 }
 
-export function makePlan(
+export function makePlan<F extends object>(
   command: string,
   subject: string,
-  facts: Record<string, unknown>,
+  facts: F,
   steps: Step[],
   notes: string[] = [],
-): Plan {
+): Plan<F> {
   const ids = new Set<string>();
   for (const s of steps) {
     if (ids.has(s.id)) throw new Error(`plan for ${command} has duplicate step id ${s.id}`);

@@ -2,6 +2,7 @@ import { DeployerError, interruptedBy, StepFailedError } from '../core/errors.js
 import type { Plan } from '../core/plan.js';
 import type { Step } from '../core/steps/index.js';
 import type { ExecContext } from './context.js';
+import { Results } from './results.js';
 import type { HandlersFor } from './handlers/types.js';
 
 export interface StepObserver {
@@ -29,14 +30,14 @@ type Handler = (step: Step, ctx: ExecContext) => Promise<void>;
 export async function execute(
   plan: Plan,
   table: HandlersFor<Step>,
-  base: Omit<ExecContext, 'defer' | 'onFailure' | 'vars'> & { vars?: Map<string, unknown> },
+  base: Omit<ExecContext, 'defer' | 'onFailure' | 'results'> & { results?: Results },
   observer?: StepObserver,
 ): Promise<StepRecord[]> {
   const cleanups: { what: string; fn: () => Promise<void> }[] = [];
   const onFailure: { what: string; fn: (error: unknown) => Promise<void> }[] = [];
   const ctx: ExecContext = {
     ...base,
-    vars: base.vars ?? new Map(),
+    results: base.results ?? new Results(),
     defer: (what, fn) => cleanups.push({ what, fn }),
     onFailure: (what, fn) => onFailure.push({ what, fn }),
   };

@@ -1,32 +1,17 @@
-import { renderDifference, type VerifyResult } from '../core/build/fs-diff.js';
+import { renderDifference } from '../core/build/fs-diff.js';
 import { shortId } from '../core/build/refs.js';
 import type { Plan } from '../core/plan.js';
 import { humanBytes } from '../core/bytes.js';
-import type { PushResult } from '../ports/images.js';
+import type { Report } from '../cli/command.js';
+import { BUILT_IMAGES, PUSHED_IMAGES, VERIFY_RESULT } from '../exec/build-results.js';
+import type { Results } from '../exec/results.js';
 
 // What full-build, delta-build and verify print once their steps ran (stdout; --json for machines).
 
-export interface Report {
-  text: string;
-  json: unknown;
-  exitCode?: number;
-}
 
-function pushed(vars: Map<string, unknown>): Record<string, PushResult> {
-  const out: Record<string, PushResult> = {};
-  for (const [k, v] of vars) if (k.startsWith('pushed:')) out[k.slice('pushed:'.length)] = v as PushResult;
-  return out;
-}
-
-function images(vars: Map<string, unknown>): Record<string, { id: string; layers: number }> {
-  const out: Record<string, { id: string; layers: number }> = {};
-  for (const [k, v] of vars) if (k.startsWith('image:')) out[k.slice('image:'.length)] = v as { id: string; layers: number };
-  return out;
-}
-
-export function buildReport(plan: Plan, vars: Map<string, unknown>, skipped: string | undefined): Report {
-  const p = pushed(vars);
-  const made = images(vars);
+export function buildReport(plan: Plan, results: Results, skipped: string | undefined): Report {
+  const p = Object.fromEntries(results.entries(PUSHED_IMAGES));
+  const made = Object.fromEntries(results.entries(BUILT_IMAGES));
   const lines: string[] = [];
   if (skipped) lines.push(skipped);
   for (const [ref, img] of Object.entries(made)) lines.push(`built ${ref} (${shortId(img.id)}, ${img.layers} layers)`);
@@ -38,8 +23,8 @@ export function buildReport(plan: Plan, vars: Map<string, unknown>, skipped: str
   };
 }
 
-export function verifyReport(vars: Map<string, unknown>): Report {
-  const r = vars.get('verify.result') as VerifyResult | undefined;
+export function verifyReport(results: Results): Report {
+  const r = results.get(VERIFY_RESULT);
   if (!r) return { text: 'verify did not run', json: { equal: null }, exitCode: 1 };
   const head = r.equal
     ? `equal: ${r.full} and ${r.delta} have the same file system (${r.compared} paths compared)`

@@ -62,7 +62,27 @@ export async function gatherImageGcFacts(
 
 const name = (i: GcImage) => i.refs.find((r) => r.includes(':') && !r.includes('@')) ?? i.refs[0]!;
 
-export function planImageGc(config: Config, facts: ImageGcFacts): Plan {
+/** One image as the plan and the report state it: kept or removed, and why. */
+export interface GcImageVerdict {
+  where: GcImage['where'];
+  kind: ImageKind;
+  name: string;
+  refs: string[];
+  revision: string | null;
+  size: number;
+  remove: boolean;
+  why: string;
+}
+
+export interface ImageGcPlanFacts {
+  keep: number;
+  live: string | null;
+  rollback: string | null;
+  registry: string | null;
+  images: GcImageVerdict[];
+}
+
+export function planImageGc(config: Config, facts: ImageGcFacts): Plan<ImageGcPlanFacts> {
   const keep = config.switch?.keep ?? DEFAULT_KEEP;
   const verdicts = decideImageGc(facts.images, { live: facts.live, rollback: facts.rollback, environments: facts.environments, keep });
   const steps: ImageStep[] = verdicts.filter((v) => v.remove).map(({ image: i, why }, n): ImageStep => (i.where === 'engine'
@@ -77,6 +97,6 @@ export function planImageGc(config: Config, facts: ImageGcFacts): Plan {
     live: facts.live ?? null,
     rollback: facts.rollback ?? null,
     registry: facts.registry ?? null,
-    images: verdicts.map((v) => ({ where: v.image.where, kind: v.image.kind, name: name(v.image), refs: v.image.refs, revision: v.image.revision ?? null, size: v.image.size, remove: v.remove, why: v.why })),
+    images: verdicts.map((v): GcImageVerdict => ({ where: v.image.where, kind: v.image.kind, name: name(v.image), refs: v.image.refs, revision: v.image.revision ?? null, size: v.image.size, remove: v.remove, why: v.why })),
   }, steps, notes);
 }

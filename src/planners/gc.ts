@@ -50,8 +50,17 @@ export function decideGc(environments: readonly EnvironmentInfo[], protectedRevi
   };
 }
 
+export interface GcPlanFacts {
+  scheduler: SchedulerName;
+  keep: number;
+  live: string | null;
+  rollback: string | null;
+  kept: GcDecision['keep'];
+  remove: string[];
+}
+
 /** Preview entries of the removed environments go first (see planDestroy), then the environments. */
-export function planGc(config: Config, facts: GcFacts, opts: { who?: string } = {}): Plan {
+export function planGc(config: Config, facts: GcFacts, opts: { who?: string } = {}): Plan<GcPlanFacts> {
   const keep = config.switch?.keep ?? DEFAULT_KEEP;
   const decision = decideGc(facts.environments, facts.protected, keep);
   const steps = decision.remove.map((r) => destroyStep(config, facts.scheduler, r, `beyond switch.keep (${keep})`));

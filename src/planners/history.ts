@@ -8,7 +8,13 @@ export async function gatherHistory(history: Pick<HistoryPort, 'read'>): Promise
   return history.read();
 }
 
-export function planHistory(entries: readonly HistoryEntry[]): Plan {
+export interface HistoryPlanFacts {
+  live: string | null;
+  rollback: string | null;
+  entries: HistoryEntry[];
+}
+
+export function planHistory(entries: readonly HistoryEntry[]): Plan<HistoryPlanFacts> {
   const { live, rollback } = protectedByHistory(entries);
   return makePlan('history', `history  (${entries.length} entr${entries.length === 1 ? 'y' : 'ies'})`, { live: live ?? null, rollback: rollback ?? null, entries: [...entries] }, []);
 }

@@ -1,7 +1,6 @@
 import type { Config } from '../core/config/schema.js';
-import type { Plan } from '../core/plan.js';
 import type { ForceOptions } from '../core/switch/refusals.js';
-import { gatherSwitchFacts, planSwitch, type SwitchFacts, type SwitchReadPorts } from './switch.js';
+import { gatherSwitchFacts, planSwitch, type SwitchFacts, type SwitchPlan, type SwitchReadPorts } from './switch.js';
 
 // `deployer rollback [<sha>]` is a switch whose target defaults to what was live before the current
 // revision (from the history; see src/core/switch/history.ts): the same checks, plan, lock,
@@ -11,6 +10,6 @@ export function gatherRollbackFacts(ports: SwitchReadPorts, config: Config, req:
   return gatherSwitchFacts(ports, config, { action: 'rollback', ...req });
 }
 
-export function planRollback(config: Config, facts: SwitchFacts, opts: ForceOptions): Plan {
+export function planRollback(config: Config, facts: SwitchFacts, opts: ForceOptions): SwitchPlan {
   return planSwitch(config, facts, opts);
 }

@@ -153,8 +153,8 @@ export function computeStatus(config: Config, facts: StatusFacts): Status {
   };
 }
 
-export function planStatus(status: Status): Plan {
-  return makePlan('status', `status  (live: ${status.live ? shortSha(status.live) : 'unknown'})`, status as unknown as Record<string, unknown>, []);
+export function planStatus(status: Status): Plan<Status> {
+  return makePlan('status', `status  (live: ${status.live ? shortSha(status.live) : 'unknown'})`, status, []);
 }
 
 /** An age in seconds as the status text and the page show it: 90s, 12m, 5h, 3d. */

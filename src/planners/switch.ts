@@ -184,7 +184,22 @@ function planDynamic(sw: SwitchConfig, app: string, host: ResolvedHost, revision
   return { after: renderDynamicUpstream({ name: sw.upstream, app, revision, backends, socket }), socket, body: formatControlList([{ revision, weight: 100, backends }]) };
 }
 
-export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOptions): Plan {
+/** What a switch or rollback plan states (the report, the page and `--plan --json` read it). */
+export interface SwitchPlanFacts {
+  action: SwitchAction;
+  revision: string;
+  live: string | null;
+  environment: Pick<EnvironmentInfo, 'id' | 'image' | 'healthy' | 'wanted' | 'backends'>;
+  digest: string | null;
+  tested: { imageId: string | undefined; digest: string | null; passedAt: string; by: string } | null;
+  hosts: { host: string; file: string; changes: boolean }[];
+  planHash: string;
+  forcedReason?: string;
+}
+
+export type SwitchPlan = Plan<SwitchPlanFacts>;
+
+export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOptions): SwitchPlan {
   checkForceOptions(opts);
   const sw = requireSwitch(config);
   const { action, target } = facts;
@@ -247,7 +262,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
   const hostNames = facts.hosts.map((h) => h.host.name);
   const forcedReason = opts.force ? opts.reason : undefined;
   const subject = `${action === 'rollback' ? 'rollback to' : 'switch'} ${sha12}  (live: ${live ? shortSha(live) : 'none'})`;
-  const factsJson = {
+  const factsJson: SwitchPlanFacts = {
     action,
     revision: target,
     live,

@@ -2,13 +2,12 @@ import { shortSha } from '../core/image-ref.js';
 import { PreconditionError } from '../core/errors.js';
 import { renderUpstream } from '../core/nginx/upstream.js';
 import type { Config } from '../core/config/schema.js';
-import type { Plan } from '../core/plan.js';
 import type { Ports } from '../ports/index.js';
 import { gathering } from '../planners/gathering.js';
 import { gatherHistory } from '../planners/history.js';
 import { gatherRollbackFacts, planRollback } from '../planners/rollback.js';
 import { computeStatus, gatherStatusFacts, type Status } from '../planners/status.js';
-import { gatherSwitchFacts, planSwitch, resolveTarget } from '../planners/switch.js';
+import { gatherSwitchFacts, planSwitch, resolveTarget, type SwitchPlan } from '../planners/switch.js';
 import type { HistoryEntry } from '../ports/history.js';
 
 // What the page and the API do, on the same planners as the CLI: nothing here decides anything a
@@ -35,7 +34,7 @@ export async function upstreamFor(ports: Ports, config: Config, rev: string): Pr
 
 export type SwitchRequest = { action: 'switch' | 'rollback'; revision: string | undefined; who: string };
 
-export async function planFor(ports: Ports, config: Config, req: SwitchRequest): Promise<Plan> {
+export async function planFor(ports: Ports, config: Config, req: SwitchRequest): Promise<SwitchPlan> {
   if (req.action === 'switch') {
     const facts = await gathering(ports, () => gatherSwitchFacts(ports, config, { action: 'switch', revision: req.revision!, who: req.who }));
     return planSwitch(config, facts, { force: false });
@@ -44,12 +43,12 @@ export async function planFor(ports: Ports, config: Config, req: SwitchRequest):
   return planRollback(config, facts, { force: false });
 }
 
-export function planSummary(plan: Plan): { revision: string; live: string | null; planHash: string } {
-  const f = plan.facts as { revision: string; live: string | null; planHash: string };
+export function planSummary(plan: SwitchPlan): { revision: string; live: string | null; planHash: string } {
+  const f = plan.facts;
   return { revision: f.revision, live: f.live, planHash: f.planHash };
 }
 
-export const describeSwitch = (plan: Plan) => `${plan.command} to ${shortSha(planSummary(plan).revision)}`;
+export const describeSwitch = (plan: SwitchPlan) => `${plan.command} to ${shortSha(planSummary(plan).revision)}`;
 
 export type Tested = Record<string, { passedAt: string; by: string } | null>;
 

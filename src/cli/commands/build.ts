@@ -16,7 +16,7 @@ export function registerBuildCommands(program: Command, run: Runner): void {
       const ifOlderThanMs = opts.ifOlderThan !== undefined ? parseDuration(String(opts.ifOlderThan)) : undefined;
       const facts = await gatherFullBuildFacts(env.config, env.ports, rev ?? 'HEAD', { checkWorkTree: true, signal: env.signal });
       const { plan, skipped } = planFullBuild(env.config, facts, { allowDirty: opts.allowDirty === true, ...(ifOlderThanMs !== undefined ? { ifOlderThanMs } : {}) });
-      return { plan, report: (vars) => buildReport(plan, vars, skipped) };
+      return { plan, report: (results) => buildReport(plan, results, skipped) };
     }));
   program.command('delta-build')
     .description('apply the changes since the latest full image inside a container, commit, tag <delta>:<sha>, push')
@@ -26,13 +26,13 @@ export function registerBuildCommands(program: Command, run: Runner): void {
     .action(run(async (env, [rev], opts) => {
       const facts = await gatherDeltaFacts(env.config, env.ports, rev ?? 'HEAD', env.signal);
       const { plan, skipped } = planDeltaBuild(env.config, facts, { onInfra: opts.onInfra === 'fail' ? 'fail' : 'full-build', force: opts.force === true });
-      return { plan, report: (vars) => buildReport(plan, vars, skipped) };
+      return { plan, report: (results) => buildReport(plan, results, skipped) };
     }));
   program.command('verify')
     .description('prove the delta image equals a full build of the same revision, file by file')
     .argument('<rev>', 'revision to verify')
     .action(run(async (env, [rev]) => {
       const plan = planVerify(env.config, await gatherVerifyFacts(env.config, env.ports, rev!, env.signal));
-      return { plan, report: (vars) => verifyReport(vars) };
+      return { plan, report: (results) => verifyReport(results) };
     }));
 }

@@ -40,8 +40,8 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       const url = env.config.preview ? previewUrl(env.config.preview, facts.revision) : undefined;
       return {
         plan,
-        report: (vars) => {
-          const deployed = vars.get(DEPLOYED_ENVIRONMENT) as EnvironmentInfo | undefined;
+        report: (results) => {
+          const deployed = results.get(DEPLOYED_ENVIRONMENT);
           const e = deployed ?? facts.existing;
           const sha12 = shortSha(facts.revision);
           const lines = e
@@ -94,7 +94,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       if (opts.images) {
         const facts = await gatherImageGcFacts(env.ports, env.config, { registry: Boolean(opts.registry) });
         const plan = planImageGc(env.config, facts);
-        const images = (plan.facts as { images: { where: string; name: string; size: number; remove: boolean; why: string }[] }).images;
+        const images = plan.facts.images;
         return {
           plan,
           report: () => ({
@@ -105,7 +105,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       }
       const facts = await gatherGcFacts(env.ports, env.config);
       const plan = planGc(env.config, facts, { who: whoAmI() });
-      const f = plan.facts as { kept: { revision: string; why: string }[]; remove: string[] };
+      const f = plan.facts;
       return {
         plan,
         report: () => ({

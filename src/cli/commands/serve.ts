@@ -8,6 +8,7 @@ import type { Step } from '../../core/steps/index.js';
 import { execute } from '../../exec/executor.js';
 import { hookFailures } from '../../exec/handlers/hooks.js';
 import { handlers } from '../../exec/handlers/index.js';
+import { Results } from '../../exec/results.js';
 import type { Log } from '../../ports/log.js';
 import { planFor, planSummary, readHistory, readStatus, testedOf, upstreamFor } from '../../server/actions.js';
 import { isLoopback } from '../../server/auth.js';
@@ -48,15 +49,15 @@ function serveApp(env: CommandEnv, token: string | undefined, broadcast: (event:
   };
   /** Applies the plan; returns the post- hooks that failed (the switch stands). */
   const apply = async (plan: Plan, who: string): Promise<string[]> => {
-    const vars = new Map<string, unknown>();
+    const results = new Results();
     try {
-      await execute(plan, handlers, { config, ports: { ...ports, log }, signal: env.signal, vars }, observer);
+      await execute(plan, handlers, { config, ports: { ...ports, log }, signal: env.signal, results }, observer);
     } catch (e) {
       await recordEvent(env, plan, { who, error: e });
       throw e;
     }
     await recordEvent(env, plan, { who });
-    return hookFailures(vars);
+    return hookFailures(results);
   };
   return {
     async page(fragment) {

@@ -1,17 +1,16 @@
 import type { Command } from 'commander';
 import { shortSha } from '../../core/image-ref.js';
-import type { Plan } from '../../core/plan.js';
 import { gatherHistory, planHistory, renderHistory } from '../../planners/history.js';
 import { gatherLockFacts, planLockRelease } from '../../planners/lock.js';
 import { gatherRollbackFacts, planRollback } from '../../planners/rollback.js';
-import { gatherSwitchFacts, planSwitch } from '../../planners/switch.js';
+import { gatherSwitchFacts, planSwitch, type SwitchPlan } from '../../planners/switch.js';
 import { gathering } from '../../planners/gathering.js';
 import type { CommandEnv, Outcome } from '../command.js';
 import type { Runner } from '../program.js';
 import { whoAmI } from '../who.js';
 
-function switchOutcome(plan: Plan, opts: Record<string, unknown>): Outcome {
-  const f = plan.facts as { action: string; revision: string; live: string | null; hosts: { host: string }[]; planHash: string; forcedReason?: string };
+function switchOutcome(plan: SwitchPlan, opts: Record<string, unknown>): Outcome {
+  const f = plan.facts;
   return {
     plan,
     confirm: true,

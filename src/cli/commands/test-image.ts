@@ -35,8 +35,8 @@ export function registerTestImage(program: Command, run: Runner): void {
       });
       return {
         plan,
-        report: (vars) => {
-          const v = testVerdict(vars);
+        report: (results) => {
+          const v = testVerdict(results);
           if (!v) return { text: 'no result', json: null, exitCode: 1 };
           const lines = [`test-image ${shortSha(facts.revision)} ${v.passed ? v.headline : `FAILED: ${v.headline}`}`, ...v.details.map((d) => `  ${d}`), `  JUnit report: ${v.junitFile}`];
           if (v.recorded) lines.push(`  recorded ${v.image} (${v.imageId}) as tested${v.digest ? ` in the registry (${facts.registry})` : ''}`);

@@ -2,7 +2,7 @@ import type { StepBase } from '../plan.js';
 import type { SmokeCheck } from '../test/smoke.js';
 
 // Steps of test-image. A failing test never throws mid-plan: each step records what happened in
-// ctx.vars and the last step (test.write-report) writes the JUnit file and decides pass or fail,
+// ctx.results and the last step (test.write-report) writes the JUnit file and decides pass or fail,
 // so Jenkins gets a report on every path that is not an interrupt.
 
 /** What every step of the run carries: the first one to execute registers the run's cleanup. */

@@ -3,6 +3,7 @@ import { StepFailedError } from '../../core/errors.js';
 import type { ContainerShell } from '../../ports/container-ssh.js';
 import type { ExecResult } from '../../ports/docker.js';
 import type { ExecContext } from '../context.js';
+import { resultKey } from '../results.js';
 import { waitForSshLogin } from './ssh-login.js';
 
 // How a delta's commands (rm, the deps install) run inside the build container: through
@@ -22,11 +23,11 @@ export interface RunOptions {
 
 export type CommandRunner = (argv: string[], opts?: RunOptions) => Promise<ExecResult>;
 
-const shellVar = (container: string) => `build.shell:${container}`;
+const shellVar = (container: string) => resultKey<ContainerShell>(`build.shell:${container}`);
 const POLL_MS = 250;
 
 export function commandRunner(ctx: ExecContext, container: string): CommandRunner {
-  const shell = ctx.vars.get(shellVar(container)) as ContainerShell | undefined;
+  const shell = ctx.results.get(shellVar(container));
   return (argv, opts = {}) => {
     const execOpts = {
       signal: ctx.signal,
@@ -57,6 +58,6 @@ export async function loginOverSsh(ctx: ExecContext, container: string, ssh: { p
       code: 'build.ssh',
     }),
   });
-  ctx.vars.set(shellVar(container), shell);
+  ctx.results.set(shellVar(container), shell);
   ctx.ports.log.info(`commands for ${container} go over ssh (${shell.name}, host key pinned from ${ssh.hostKeyPath})`);
 }

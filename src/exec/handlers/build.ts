@@ -4,11 +4,12 @@ import { shortId } from '../../core/build/refs.js';
 import { StepFailedError } from '../../core/errors.js';
 import type { BuildStep, TagUndo } from '../../core/steps/build.js';
 import type { ExecContext } from '../context.js';
+import { BUILT_IMAGES, PUSHED_IMAGES, VERIFY_RESULT } from '../build-results.js';
 import type { HandlersFor } from './types.js';
 import { commandRunner, loginOverSsh } from './build-exec.js';
 
 // Handlers of full-build, delta-build and verify steps. Values only known during apply go to
-// ctx.vars: `pushed:<ref>` (PushResult), `image:<ref>` ({id, layers}), `verify.result`.
+// ctx.results under the keys of build-results.ts.
 
 const TAIL = 20;
 
@@ -16,7 +17,7 @@ const TAIL = 20;
 function undoTagUnlessPushed(ctx: ExecContext, ref: string, undo: TagUndo): void {
   if (!undo.provisional) return;
   ctx.defer(`undo the local tag ${ref} unless it was pushed`, async () => {
-    if (ctx.vars.has(`pushed:${ref}`)) return;
+    if (ctx.results.has(PUSHED_IMAGES.key(ref))) return;
     if (undo.previousId) {
       await ctx.ports.docker.tagImage(undo.previousId, ref);
       ctx.ports.log.info(`restored the local tag ${ref} to ${shortId(undo.previousId)} (its push did not happen)`);
@@ -62,7 +63,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
       onLine: (l) => ctx.ports.log.output(l, 'build'),
     });
     const info = await ctx.ports.docker.imageInfo(step.tag);
-    ctx.vars.set(`image:${step.tag}`, { id, layers: info?.layers ?? 0 });
+    ctx.results.set(BUILT_IMAGES.key(step.tag), { id, layers: info?.layers ?? 0 });
   },
 
   async 'build.pull'(step, ctx) {
@@ -76,7 +77,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
 
   async 'build.push'(step, ctx) {
     const r = await ctx.ports.images.push(step.ref, { signal: ctx.signal, onProgress: (m) => ctx.ports.log.progress(m) });
-    ctx.vars.set(`pushed:${step.ref}`, r);
+    ctx.results.set(PUSHED_IMAGES.key(step.ref), r);
     // Interrupted while the engine pushed: it finished anyway, so the tag is in the registry and
     // stays (local and remote agree); the run still ends as interrupted.
     if (ctx.signal.aborted) {
@@ -195,7 +196,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
     if (layers !== step.baseLayers + 1) {
       ctx.ports.log.warn(`${step.ref} has ${layers} layers; expected ${step.baseLayers + 1} (base + 1)`);
     }
-    ctx.vars.set(`image:${step.ref}`, { id, layers });
+    ctx.results.set(BUILT_IMAGES.key(step.ref), { id, layers });
   },
 
   async 'build.compare'(step, ctx) {
@@ -206,7 +207,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
     const delta = await images.snapshot(step.delta, { signal: ctx.signal });
     const differences = diffFs(full, delta, volatileMatcher(step.ignore));
     const result: VerifyResult = { full: step.full, delta: step.delta, equal: differences.length === 0, compared: new Set([...full.keys(), ...delta.keys()]).size, differences };
-    ctx.vars.set('verify.result', result);
+    ctx.results.set(VERIFY_RESULT, result);
     if (differences.length) log.warn(`${differences.length} difference${differences.length === 1 ? '' : 's'}: ${differences.slice(0, 3).map(renderDifference).join('; ')}${differences.length > 3 ? '; …' : ''}`);
   },
 };

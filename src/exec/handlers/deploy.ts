@@ -2,10 +2,11 @@ import { DeployerError, InterruptedError, StepFailedError } from '../../core/err
 import { shortSha } from '../../core/image-ref.js';
 import type { DeployStep } from '../../core/steps/deploy.js';
 import type { EnvironmentInfo } from '../../ports/scheduler.js';
+import { resultKey } from '../results.js';
 import type { HandlersFor } from './types.js';
 
-/** `vars` key under which scheduler.deploy leaves the healthy environment for the report and later steps. */
-export const DEPLOYED_ENVIRONMENT = 'deploy.environment';
+/** Where scheduler.deploy leaves the healthy environment for the report and later steps. */
+export const DEPLOYED_ENVIRONMENT = resultKey<EnvironmentInfo>('deploy.environment');
 
 /** Removing a failed environment must not be cut short by the Ctrl-C that caused it. */
 const CLEANUP_TIMEOUT_MS = 120_000;
@@ -49,7 +50,7 @@ export const deployHandlers: HandlersFor<DeployStep> = {
       }
       throw annotate(e, `the failed environment ${step.environment} was removed (pass --keep-failed to keep a failed one for debugging)`);
     }
-    ctx.vars.set(DEPLOYED_ENVIRONMENT, env);
+    ctx.results.set(DEPLOYED_ENVIRONMENT, env);
     log.info(`  ${step.environment}: ${env.healthy}/${env.wanted} healthy (${shortSha(spec.revision)})`);
   },
 

@@ -2,10 +2,11 @@ import { StepFailedError } from '../../core/errors.js';
 import { hookLabel, substitute } from '../../core/hooks/plan.js';
 import type { HookCommand, HookStep } from '../../core/steps/hooks.js';
 import type { ExecContext } from '../context.js';
+import { resultKey, type Results } from '../results.js';
 import type { HandlersFor } from './types.js';
 
-/** `vars` key: messages of post- hooks that failed (the command then exits 1; what it did stands). */
-export const HOOK_FAILURES = 'hooks.failures';
+/** Messages of post- hooks that failed (the command then exits 1; what it did stands). */
+export const HOOK_FAILURES = resultKey<string[]>('hooks.failures');
 
 /** Runs one hook, its output streamed line by line under its name; undefined when it succeeded. */
 async function runHook(c: HookCommand, ctx: ExecContext, extra: Record<string, string> = {}): Promise<string | undefined> {
@@ -24,8 +25,8 @@ async function runHook(c: HookCommand, ctx: ExecContext, extra: Record<string, s
   return `${hookLabel(c)} ${why}`;
 }
 
-export function hookFailures(vars: Map<string, unknown>): string[] {
-  return (vars.get(HOOK_FAILURES) as string[] | undefined) ?? [];
+export function hookFailures(results: Results): string[] {
+  return results.get(HOOK_FAILURES) ?? [];
 }
 
 export const hookHandlers: HandlersFor<HookStep> = {
@@ -37,7 +38,7 @@ export const hookHandlers: HandlersFor<HookStep> = {
       throw new StepFailedError(`${problem}; nothing was changed`, { code: 'hook.failed', hint: `its output is above, prefixed "${step.name} |"; fix the hook or the cause, then run the command again` });
     }
     ctx.ports.log.warn(`${problem} (what the command did stands)`);
-    ctx.vars.set(HOOK_FAILURES, [...hookFailures(ctx.vars), problem]);
+    ctx.results.set(HOOK_FAILURES, [...hookFailures(ctx.results), problem]);
   },
   async 'hook.on-failure'(step, ctx) {
     ctx.onFailure(hookLabel(step), async (e) => {

@@ -7,15 +7,17 @@ import { revisionMatches } from '../../core/switch/revision-header.js';
 import { describeOwner, lockHeldError } from '../../core/switch/lock.js';
 import type { LockOwner } from '../../ports/lock.js';
 import type { ExecContext } from '../context.js';
+import { resultKey } from '../results.js';
 import { applyFiles, restoreAll, restoreSummary, type Previous } from './switch-apply.js';
 import type { HandlersFor } from './types.js';
 
-const previousKey = (stepId: string) => `${stepId}:previous`;
+const previousKey = (stepId: string) => resultKey<Previous[]>(`${stepId}:previous`);
+const HOSTS_CLOSE_DEFERRED = resultKey<true>('lb:close-deferred');
 
 /** SSH connections must end with the command, or they keep the process alive. */
 function closeHostsAtEnd(ctx: ExecContext): void {
-  if (ctx.vars.get('lb:close-deferred')) return;
-  ctx.vars.set('lb:close-deferred', true);
+  if (ctx.results.get(HOSTS_CLOSE_DEFERRED)) return;
+  ctx.results.set(HOSTS_CLOSE_DEFERRED, true);
   ctx.defer('close connections to the switch hosts', () => ctx.ports.lb.closeAll());
 }
 
@@ -104,11 +106,11 @@ export const switchHandlers: HandlersFor<SwitchStep> = {
       step.changes.map((c) => ({ ...c, expectSha256: c.beforeSha256 })),
       { what: `switch to ${shortSha(step.revision)}`, log: ctx.ports.log, signal: ctx.signal },
     );
-    ctx.vars.set(previousKey(step.id), previous);
+    ctx.results.set(previousKey(step.id), previous);
   },
 
   async 'switch.verify'(step, ctx) {
-    const previous = ctx.vars.get(previousKey(step.switchStep)) as Previous[] | undefined;
+    const previous = ctx.results.get(previousKey(step.switchStep));
     if (!previous) throw new Error(`verify: step ${step.switchStep} left no previous files`);
     const { ok, results } = await probeAll(ctx, step.probes, step.revision, step.stableMs);
     if (ok) return;

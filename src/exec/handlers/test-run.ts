@@ -8,14 +8,14 @@ import type { Ports } from '../../ports/index.js';
 import type { ExecContext } from '../context.js';
 import type { Readable } from 'node:stream';
 import { readCapped } from '../read-capped.js';
+import { resultKey } from '../results.js';
 
-/** The names under which the test-image steps pass values to each other in ctx.vars. */
+/** The keys under which the test-image steps pass values to each other in ctx.results. */
 export const TEST_VARS = {
-  imageId: 'test.image-id',
-  container: 'test.container',
-  shell: 'test.shell',
-  state: 'test.state',
-  verdict: 'test.verdict',
+  imageId: resultKey<string>('test.image-id'),
+  container: resultKey<string>('test.container'),
+  shell: resultKey<ContainerShell>('test.shell'),
+  state: resultKey<TestState>('test.state'),
 } as const;
 
 /** Only so much output goes into the JUnit report; the console got all of it. */
@@ -35,10 +35,10 @@ export interface TestState {
 }
 
 function state(ctx: ExecContext): TestState {
-  let s = ctx.vars.get(TEST_VARS.state) as TestState | undefined;
+  let s = ctx.results.get(TEST_VARS.state);
   if (!s) {
     s = { registered: false, reportWritten: false, junit: { kind: 'not-configured' }, smoke: [] };
-    ctx.vars.set(TEST_VARS.state, s);
+    ctx.results.set(TEST_VARS.state, s);
   }
   return s;
 }
@@ -145,7 +145,7 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
     () => {},
   );
   try {
-    const shell = ctx.vars.get(TEST_VARS.shell) as ContainerShell | undefined;
+    const shell = ctx.results.get(TEST_VARS.shell);
     const opts = {
       env: spec.env,
       workingDir: spec.workingDir,
@@ -168,8 +168,8 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
     if (timedOut && !ctx.signal.aborted) {
       ctx.ports.log.warn(`${JSON.stringify(spec.display)} timed out after ${spec.timeoutSeconds}s: killing it (removing the test container)`);
       await ctx.ports.docker.removeContainer(id);
-      ctx.vars.delete(TEST_VARS.container);
-      ctx.vars.delete(TEST_VARS.shell);
+      ctx.results.delete(TEST_VARS.container);
+      ctx.results.delete(TEST_VARS.shell);
       return { command: spec.display, timedOut: true, seconds: seconds(ctx, t0), output: out.text() };
     }
     throw e;
@@ -179,7 +179,7 @@ export async function runInContainer(ctx: ExecContext, id: string, spec: Command
 }
 
 export function testContainer(ctx: ExecContext): string | undefined {
-  return ctx.vars.get(TEST_VARS.container) as string | undefined;
+  return ctx.results.get(TEST_VARS.container);
 }
 
 /** The whole stream, or a clear failure naming `what` when it is larger than `max` bytes. */

@@ -22,7 +22,7 @@ export async function startForSsh(
     publish: [{ containerPort: ssh.port, hostIp: '127.0.0.1' }],
     ...(step.network ? { network: step.network } : {}),
   });
-  ctx.vars.set(TEST_VARS.container, id);
+  ctx.results.set(TEST_VARS.container, id);
   await docker.startContainer(id);
   const shell = await waitForSshLogin(ctx, {
     container: id,
@@ -38,6 +38,6 @@ export async function startForSsh(
       code: 'test.ssh',
     }),
   });
-  ctx.vars.set(TEST_VARS.shell, shell);
+  ctx.results.set(TEST_VARS.shell, shell);
   ctx.ports.log.info(`logged in to the test container over ssh (${shell.name}, host key pinned)`);
 }

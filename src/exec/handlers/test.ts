@@ -3,7 +3,7 @@ import type { TestStep } from '../../core/steps/test.js';
 import { DEPLOYER_VERSION } from '../../core/version.js';
 import { firstTarEntry } from '../../core/test/tar.js';
 import { decide, type Verdict } from '../../core/test/verdict.js';
-import type { ContainerShell } from '../../ports/container-ssh.js';
+import { resultKey, type Results } from '../results.js';
 import type { HandlersFor } from './types.js';
 import { JUNIT_MAX_BYTES, logTail, phase, readAll, results, runInContainer, testContainer, TEST_VARS } from './test-run.js';
 import { startService, waitReady } from './test-services.js';
@@ -25,6 +25,9 @@ export interface TestVerdict extends Verdict {
   junitFile: string;
   recorded: boolean;
 }
+
+/** The verdict test.write-report leaves for the command's report. */
+export const TEST_VERDICT = resultKey<TestVerdict>('test.verdict');
 
 export const testHandlers: HandlersFor<TestStep> = {
   async 'test.pull'(step, ctx) {
@@ -58,7 +61,7 @@ export const testHandlers: HandlersFor<TestStep> = {
       const image = step.run.image;
       const info = await docker.imageInfo(image);
       if (!info) throw new StepFailedError(`image ${image} is not on the Docker engine any more`, { code: 'test.no-image' });
-      ctx.vars.set(TEST_VARS.imageId, info.id);
+      ctx.results.set(TEST_VARS.imageId, info.id);
       if (step.ssh) return startForSsh(ctx, step, step.ssh);
       const id = await docker.createContainer({
         image,
@@ -68,7 +71,7 @@ export const testHandlers: HandlersFor<TestStep> = {
         labels: step.run.labels,
         ...(step.network ? { network: step.network } : {}),
       });
-      ctx.vars.set(TEST_VARS.container, id);
+      ctx.results.set(TEST_VARS.container, id);
       await docker.startContainer(id);
       const started = await docker.inspectContainer(id);
       if (!started?.running) {
@@ -126,10 +129,10 @@ export const testHandlers: HandlersFor<TestStep> = {
         ctx.ports.log.info(`copied ${step.path} (${entry.content.length} bytes)`);
       }
       // The suite is done: free the container now rather than at the end.
-      await (ctx.vars.get(TEST_VARS.shell) as ContainerShell | undefined)?.close();
-      ctx.vars.delete(TEST_VARS.shell);
+      await ctx.results.get(TEST_VARS.shell)?.close();
+      ctx.results.delete(TEST_VARS.shell);
       await ctx.ports.docker.removeContainer(id);
-      ctx.vars.delete(TEST_VARS.container);
+      ctx.results.delete(TEST_VARS.container);
     });
   },
 
@@ -145,9 +148,9 @@ export const testHandlers: HandlersFor<TestStep> = {
       s.reportWritten = true;
       for (const w of verdict.warnings) ctx.ports.log.warn(w);
       const image = run.image;
-      const imageId = ctx.vars.get(TEST_VARS.imageId) as string | undefined;
+      const imageId = ctx.results.get(TEST_VARS.imageId);
       const out: TestVerdict = { ...verdict, image, junitFile: run.junitFile, recorded: false, ...(imageId ? { imageId } : {}), ...(step.digest ? { digest: step.digest } : {}) };
-      ctx.vars.set(TEST_VARS.verdict, out);
+      ctx.results.set(TEST_VERDICT, out);
       // A failed run is not a failed step: the report was written; the command's report turns
       // the verdict into exit code 1.
       if (!verdict.passed) return;
@@ -168,6 +171,6 @@ export const testHandlers: HandlersFor<TestStep> = {
   },
 };
 
-export function testVerdict(vars: Map<string, unknown>): TestVerdict | undefined {
-  return vars.get(TEST_VARS.verdict) as TestVerdict | undefined;
+export function testVerdict(results: Results): TestVerdict | undefined {
+  return results.get(TEST_VERDICT);
 }

@@ -1,6 +1,7 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { tsFiles } from '../../support/source-files.js';
 
 // src/core is the pure domain: planning must never do I/O. This keeps it so at no cost.
 const FORBIDDEN = [
@@ -8,14 +9,6 @@ const FORBIDDEN = [
   /^(dockerode|docker-modem|ssh2|execa|chalk|ora|tar-fs)$/,
 ];
 const CORE = new URL('../../../src/core/', import.meta.url).pathname;
-
-function* tsFiles(dir: string): Generator<string> {
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) yield* tsFiles(p);
-    else if (e.name.endsWith('.ts')) yield p;
-  }
-}
 
 function importsOf(source: string): string[] {
   const specs: string[] = [];

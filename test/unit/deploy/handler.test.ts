@@ -6,6 +6,7 @@ import type { SchedulerDeployStep } from '../../../src/core/steps/deploy.js';
 import { execute } from '../../../src/exec/executor.js';
 import { DEPLOYED_ENVIRONMENT, deployHandlers } from '../../../src/exec/handlers/deploy.js';
 import type { ExecContext } from '../../../src/exec/context.js';
+import { Results } from '../../../src/exec/results.js';
 import type { HandlersFor } from '../../../src/exec/handlers/types.js';
 import { silentLog } from '../../../src/ports/log.js';
 import type { DeployOptions, SchedulerPort } from '../../../src/ports/scheduler.js';
@@ -33,9 +34,9 @@ function run(keepFailed: boolean, behaviour: (o: DeployOptions) => Promise<Retur
       calls.push(`destroy ${rev.slice(0, 4)} aborted=${o.signal.aborted}`);
     },
   };
-  const vars = new Map<string, unknown>();
+  const vars = new Results();
   const ports = { scheduler, log: silentLog } as unknown as ExecContext['ports'];
-  const done = execute(makePlan('deploy', 'deploy', {}, [step(keepFailed)] as Step[]), deployHandlers as unknown as HandlersFor<Step>, { config: dockerConfig(), ports, signal, vars });
+  const done = execute(makePlan('deploy', 'deploy', {}, [step(keepFailed)] as Step[]), deployHandlers as unknown as HandlersFor<Step>, { config: dockerConfig(), ports, signal, results: vars });
   return { calls, vars, done };
 }
 
