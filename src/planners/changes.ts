@@ -36,12 +36,3 @@ export function planChanges(result: ChangesResult): Plan {
 export function fileJson(f: Classification['files'][number]) {
   return { path: f.path, status: f.status, class: f.class, ...(f.oldPath !== undefined ? { oldPath: f.oldPath } : {}) };
 }
-
-export function renderChanges(result: ChangesResult): string {
-  const lines = [`${result.from.slice(0, 12)}..${result.to.slice(0, 12)}: ${result.class} (${result.files.length} file${result.files.length === 1 ? '' : 's'})`];
-  for (const f of result.files) {
-    const path = f.oldPath !== undefined ? `${f.oldPath} -> ${f.path}` : f.path;
-    lines.push(`  ${f.class.padEnd(5)}  ${f.status.padEnd(10)}  ${path}`);
-  }
-  return lines.join('\n');
-}

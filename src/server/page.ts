@@ -1,5 +1,6 @@
 import type { HistoryEntry } from '../ports/history.js';
-import { age, type Status } from '../planners/status.js';
+import { age } from '../cli/views/status.js';
+import type { Status } from '../planners/status.js';
 import type { Tested } from './actions.js';
 
 // The one page of `deployer serve`: server-rendered, works without JavaScript for reading; the

@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { parseDuration } from '../../core/build/duration.js';
-import { buildReport, verifyReport } from '../../planners/build-report.js';
+import { buildReport, verifyReport } from '../views/build.js';
 import { gatherDeltaFacts, planDeltaBuild } from '../../planners/delta-build.js';
 import { gatherFullBuildFacts, planFullBuild } from '../../planners/full-build.js';
 import { gatherVerifyFacts, planVerify } from '../../planners/verify.js';

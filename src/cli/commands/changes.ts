@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
-import { classify, fileJson, gatherChangeFacts, planChanges, renderChanges } from '../../planners/changes.js';
+import { classify, gatherChangeFacts, planChanges } from '../../planners/changes.js';
 import type { Runner } from '../program.js';
+import { changesReport } from '../views/changes.js';
 
 export function registerChanges(program: Command, run: Runner): void {
   program.command('changes')
@@ -9,12 +10,6 @@ export function registerChanges(program: Command, run: Runner): void {
     .argument('[to]', 'target revision', 'HEAD')
     .action(run(async (env, [from, to]) => {
       const result = classify(env.config, await gatherChangeFacts(env.ports.git, from!, to ?? 'HEAD'));
-      return {
-        plan: planChanges(result),
-        report: () => ({
-          text: renderChanges(result),
-          json: { from: result.from, to: result.to, class: result.class, files: result.files.map(fileJson) },
-        }),
-      };
+      return { plan: planChanges(result), report: () => changesReport(result) };
     }));
 }

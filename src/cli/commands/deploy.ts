@@ -1,32 +1,18 @@
 import type { Command } from 'commander';
-import type { EnvironmentInfo } from '../../core/deploy/environment.js';
-import { environmentId, requireDeployConfig } from '../../core/deploy/spec.js';
-import { shortSha } from '../../core/image-ref.js';
+import { requireDeployConfig } from '../../core/deploy/spec.js';
 import { UsageError } from '../../core/errors.js';
 import { previewUrl } from '../../core/nginx/preview.js';
-import { DEPLOYED_ENVIRONMENT } from '../../exec/handlers/deploy.js';
 import { gatherDeployFacts, planDeploy } from '../../planners/deploy.js';
 import { gatherDestroyFacts, planDestroy } from '../../planners/destroy.js';
 import { gatherGcFacts, planGc } from '../../planners/gc.js';
 import { gatherImageGcFacts, planImageGc } from '../../planners/gc-images.js';
-import { humanBytes } from '../../core/bytes.js';
-
 import type { Runner } from '../program.js';
 import { registerStatus } from './status.js';
+import { deployReport } from '../views/deploy.js';
+import { destroyReport } from '../views/destroy.js';
+import { gcReport } from '../views/gc.js';
+import { imageGcReport } from '../views/gc-images.js';
 import { whoAmI } from '../who.js';
-
-function environmentJson(e: EnvironmentInfo) {
-  return {
-    revision: e.revision,
-    id: e.id,
-    image: e.image,
-    wanted: e.wanted,
-    healthy: e.healthy,
-    backends: e.backends.map((b) => `${b.host}:${b.port}`),
-    instances: e.instances.map((i) => ({ id: i.id, state: i.state, backend: i.backend ? `${i.backend.host}:${i.backend.port}` : null })),
-    createdAt: e.createdAt?.toISOString() ?? null,
-  };
-}
 
 export function registerDeployCommands(program: Command, run: Runner): void {
   program.command('deploy')
@@ -38,35 +24,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       const facts = await gatherDeployFacts(env.ports, env.config, rev!);
       const plan = planDeploy(env.config, facts, { keepFailed: opts.keepFailed === true, who: whoAmI() });
       const url = env.config.preview ? previewUrl(env.config.preview, facts.revision) : undefined;
-      return {
-        plan,
-        report: (results) => {
-          const deployed = results.get(DEPLOYED_ENVIRONMENT);
-          const e = deployed ?? facts.existing;
-          const sha12 = shortSha(facts.revision);
-          const lines = e
-            ? [
-              deployed
-                ? `environment ${e.id} is healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler})`
-                : `environment ${e.id} was already healthy: ${e.healthy}/${e.wanted} instances (${facts.scheduler}); nothing deployed${plan.steps.length ? '; its missing preview entry was written' : ''}`,
-              ...e.instances.map((i) => `  ${i.id}  ${i.backend ? `${i.backend.host}:${i.backend.port}` : '-'}  ${i.state}`),
-            ]
-            : [`environment ${environmentId(env.config, facts.revision)}: nothing deployed`];
-          if (url) lines.push(`preview: ${url}`);
-          return {
-            text: lines.join('\n'),
-            json: {
-              command: 'deploy',
-              revision: facts.revision,
-              sha12,
-              scheduler: facts.scheduler,
-              deployed: deployed !== undefined,
-              environment: e ? environmentJson(e) : null,
-              previewUrl: url ?? null,
-            },
-          };
-        },
-      };
+      return { plan, report: (results) => deployReport(env.config, plan, facts, url, results) };
     }));
   program.command('destroy')
     .description('remove an environment and its preview entry (never the live one)')
@@ -75,14 +33,7 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       requireDeployConfig(env.config, env.loaded.path);
       const facts = await gatherDestroyFacts(env.ports, env.config, rev!);
       const plan = planDestroy(env.config, facts, { who: whoAmI() });
-      const removed = plan.steps.some((s) => s.kind === 'scheduler.destroy');
-      return {
-        plan,
-        report: () => ({
-          text: removed ? `environment ${environmentId(env.config, facts.revision)} removed` : `no environment for ${shortSha(facts.revision)}; nothing removed`,
-          json: { command: 'destroy', revision: facts.revision, removed },
-        }),
-      };
+      return { plan, report: () => destroyReport(env.config, plan, facts) };
     }));
   program.command('gc')
     .description('remove environments beyond switch.keep, never the live one or the rollback target; --images: old images instead')
@@ -94,28 +45,11 @@ export function registerDeployCommands(program: Command, run: Runner): void {
       if (opts.images) {
         const facts = await gatherImageGcFacts(env.ports, env.config, { registry: Boolean(opts.registry) });
         const plan = planImageGc(env.config, facts);
-        const images = plan.facts.images;
-        return {
-          plan,
-          report: () => ({
-            text: images.map((i) => `${i.remove ? 'removed' : 'kept'} ${i.name} (${i.where}, ${humanBytes(i.size)}): ${i.why}`).join('\n') || 'no images',
-            json: { command: 'gc', images },
-          }),
-        };
+        return { plan, report: () => imageGcReport(plan) };
       }
       const facts = await gatherGcFacts(env.ports, env.config);
       const plan = planGc(env.config, facts, { who: whoAmI() });
-      const f = plan.facts;
-      return {
-        plan,
-        report: () => ({
-          text: [
-            ...f.remove.map((r) => `removed ${environmentId(env.config, r)}`),
-            ...f.kept.map((k) => `kept ${environmentId(env.config, k.revision)} (${k.why})`),
-          ].join('\n') || 'no environments',
-          json: { command: 'gc', removed: f.remove, kept: f.kept },
-        }),
-      };
+      return { plan, report: () => gcReport(env.config, plan) };
     }));
   registerStatus(program, run);
 }

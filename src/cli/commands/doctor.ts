@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { doctorExitCode } from '../../core/doctor/checks.js';
 import { makePlan } from '../../core/plan.js';
 import type { CommandEnv } from '../command.js';
 import type { Runner } from '../program.js';
@@ -17,8 +16,8 @@ export function registerDoctor(program: Command, run: Runner): void {
       return {
         plan,
         report: async () => {
-          const [{ wireDoctor }, { runDoctorChecks }, { renderDoctor }, { configPath }] = await Promise.all([
-            import('../wire.js'), import('../../planners/doctor.js'), import('../../core/doctor/render.js'), import('../config-file.js'),
+          const [{ wireDoctor }, { runDoctorChecks }, { doctorReport }, { configPath }] = await Promise.all([
+            import('../wire.js'), import('../../planners/doctor.js'), import('../views/doctor.js'), import('../config-file.js'),
           ]);
           const doctor = wireDoctor(env.loaded, env.out);
           let results;
@@ -29,12 +28,7 @@ export function registerDoctor(program: Command, run: Runner): void {
           } finally {
             await env.ports.lb.closeAll();
           }
-          const exitCode = doctorExitCode(results);
-          return {
-            text: renderDoctor(`(${env.loaded.path})`, results, env.out.paint),
-            json: { command: 'doctor', ok: exitCode === 0, checks: results },
-            exitCode,
-          };
+          return doctorReport(env.loaded.path, results, env.out.paint);
         },
       };
     }));

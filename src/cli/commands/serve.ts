@@ -18,6 +18,7 @@ import { renderBody, renderPage } from '../../server/page.js';
 import type { CommandEnv } from '../command.js';
 import { eventsFile, recordEvent } from '../events.js';
 import type { Runner } from '../program.js';
+import { serveStoppedReport, upstreamReport } from '../views/serve.js';
 
 export function parseListen(listen: string): { host: string; port: number } {
   const m = /^(\[[0-9a-fA-F:]+\]|[^:]+):(\d{1,5})$/.exec(listen);
@@ -123,13 +124,13 @@ export function registerServeCommands(program: Command, run: Runner): void {
       stopTail();
       serve.server.closeAllConnections();
       serve.server.close();
-      return { plan, report: () => ({ text: 'deployer serve: stopped', json: { command: 'serve', stopped: true } }) };
+      return { plan, report: serveStoppedReport };
     }));
   program.command('upstream')
     .description('print the upstream block production would get for a revision (for load balancers that pull it)')
     .argument('<rev>', 'revision')
     .action(run(async (env: CommandEnv, [rev]) => {
       const text = await upstreamFor(env.ports, env.config, rev!);
-      return { plan: makePlan('upstream', `upstream ${rev}`, { revision: rev }, []), report: () => ({ text, json: { command: 'upstream', revision: rev, text } }) };
+      return { plan: makePlan('upstream', `upstream ${rev}`, { revision: rev }, []), report: () => upstreamReport(rev!, text) };
     }));
 }

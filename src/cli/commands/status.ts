@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { gathering } from '../../planners/gathering.js';
-import { computeStatus, gatherStatusFacts, planStatus, renderStatus } from '../../planners/status.js';
+import { computeStatus, gatherStatusFacts, planStatus } from '../../planners/status.js';
 import type { CommandEnv } from '../command.js';
 import type { Runner } from '../program.js';
+import { statusReport } from '../views/status.js';
 
 export function registerStatus(program: Command, run: Runner): void {
   program.command('status')
@@ -10,6 +11,6 @@ export function registerStatus(program: Command, run: Runner): void {
     .action(run(async (env: CommandEnv) => {
       const facts = await gathering(env.ports, () => gatherStatusFacts(env.ports, env.config), env.signal);
       const status = computeStatus(env.config, facts);
-      return { plan: planStatus(status), report: () => ({ text: renderStatus(status), json: { command: 'status', ...status } }) };
+      return { plan: planStatus(status), report: () => statusReport(status) };
     }));
 }

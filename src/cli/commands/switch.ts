@@ -1,31 +1,18 @@
 import type { Command } from 'commander';
-import { shortSha } from '../../core/image-ref.js';
-import { gatherHistory, planHistory, renderHistory } from '../../planners/history.js';
+import { gatherHistory, planHistory } from '../../planners/history.js';
 import { gatherLockFacts, planLockRelease } from '../../planners/lock.js';
 import { gatherRollbackFacts, planRollback } from '../../planners/rollback.js';
 import { gatherSwitchFacts, planSwitch, type SwitchPlan } from '../../planners/switch.js';
 import { gathering } from '../../planners/gathering.js';
 import type { CommandEnv, Outcome } from '../command.js';
 import type { Runner } from '../program.js';
+import { historyReport } from '../views/history.js';
+import { lockReleaseReport } from '../views/lock.js';
+import { switchReport } from '../views/switch.js';
 import { whoAmI } from '../who.js';
 
 function switchOutcome(plan: SwitchPlan, opts: Record<string, unknown>): Outcome {
-  const f = plan.facts;
-  return {
-    plan,
-    confirm: true,
-    yes: opts.yes === true,
-    report: () => {
-      const changed = plan.steps.length > 0;
-      const hosts = f.hosts.map((h) => h.host).join(', ');
-      return {
-        text: changed
-          ? `${shortSha(f.revision)} is live on ${hosts} (verified; was ${f.live ? shortSha(f.live) : 'none'})`
-          : `${shortSha(f.revision)} was already live on ${hosts}; nothing changed`,
-        json: { command: f.action, revision: f.revision, previous: f.live, changed, hosts: f.hosts.map((h) => h.host), planHash: f.planHash, forcedReason: f.forcedReason ?? null },
-      };
-    },
-  };
+  return { plan, confirm: true, yes: opts.yes === true, report: () => switchReport(plan) };
 }
 
 const force = (opts: Record<string, unknown>) => ({ force: opts.force === true, reason: opts.reason as string | undefined });
@@ -56,7 +43,7 @@ export function registerSwitchCommands(program: Command, run: Runner): void {
     .action(run(async (env: CommandEnv) => {
       const entries = await gathering(env.ports, () => gatherHistory(env.ports.history));
       const plan = planHistory(entries);
-      return { plan, report: () => ({ text: renderHistory(entries), json: { command: 'history', ...plan.facts } }) };
+      return { plan, report: () => historyReport(plan) };
     }));
   const lock = program.command('lock').description('inspect or release the switch lock');
   lock.command('release')
@@ -65,12 +52,6 @@ export function registerSwitchCommands(program: Command, run: Runner): void {
     .action(run(async (env: CommandEnv, _args, opts) => {
       const facts = await gathering(env.ports, () => gatherLockFacts(env.ports.lock));
       const plan = planLockRelease(env.config, facts, { force: opts.force === true });
-      return {
-        plan,
-        report: () => ({
-          text: plan.steps.length ? `released the switch lock ${facts.location}` : `the switch lock ${facts.location} is not held; nothing to release`,
-          json: { command: 'lock release', released: plan.steps.length > 0, location: facts.location, owner: facts.state?.owner ?? null },
-        }),
-      };
+      return { plan, report: () => lockReleaseReport(plan, facts) };
     }));
 }

@@ -2,12 +2,10 @@ import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { relative, resolve } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
-import { shortSha } from '../../core/image-ref.js';
-import { describeCounts } from '../../core/junit/check.js';
-import { testVerdict } from '../../exec/handlers/test.js';
 import { gatherTestImageFacts, planTestImage } from '../../planners/test-image.js';
 import { configPath } from '../config-file.js';
 import type { Runner } from '../program.js';
+import { testImageReport } from '../views/test-image.js';
 import { whoAmI } from '../who.js';
 
 export function registerTestImage(program: Command, run: Runner): void {
@@ -33,32 +31,6 @@ export function registerTestImage(program: Command, run: Runner): void {
         by: whoAmI(),
         configFile: env.globals.config,
       });
-      return {
-        plan,
-        report: (results) => {
-          const v = testVerdict(results);
-          if (!v) return { text: 'no result', json: null, exitCode: 1 };
-          const lines = [`test-image ${shortSha(facts.revision)} ${v.passed ? v.headline : `FAILED: ${v.headline}`}`, ...v.details.map((d) => `  ${d}`), `  JUnit report: ${v.junitFile}`];
-          if (v.recorded) lines.push(`  recorded ${v.image} (${v.imageId}) as tested${v.digest ? ` in the registry (${facts.registry})` : ''}`);
-          return {
-            text: lines.join('\n'),
-            json: {
-              revision: facts.revision,
-              image: v.image,
-              imageId: v.imageId ?? null,
-              digest: v.digest ?? null,
-              passed: v.passed,
-              headline: v.headline,
-              details: v.details,
-              summary: describeCounts(v.counts),
-              counts: v.counts,
-              junit: v.junitFile,
-              recorded: v.recorded,
-              warnings: v.warnings,
-            },
-            exitCode: v.passed ? 0 : 1,
-          };
-        },
-      };
+      return { plan, report: (results) => testImageReport(facts, results) };
     }));
 }

@@ -6,7 +6,8 @@ import { lockHeldError, releaseDecision } from '../../../src/core/switch/lock.js
 import type { HistoryEntry } from '../../../src/ports/history.js';
 import type { LockOwner } from '../../../src/ports/lock.js';
 import { planLockRelease } from '../../../src/planners/lock.js';
-import { computeStatus, renderStatus } from '../../../src/planners/status.js';
+import { renderStatus } from '../../../src/cli/views/status.js';
+import { computeStatus } from '../../../src/planners/status.js';
 import { resolveSwitchHosts } from '../../../src/core/switch/hosts.js';
 import { env, SHA_A, SHA_B, SHA_C, switchConfig } from '../../support/switch-fakes.js';
 

@@ -1,13 +1,12 @@
-import { renderDifference } from '../core/build/fs-diff.js';
-import { shortId } from '../core/build/refs.js';
-import type { Plan } from '../core/plan.js';
-import { humanBytes } from '../core/bytes.js';
-import type { Report } from '../cli/command.js';
-import { BUILT_IMAGES, PUSHED_IMAGES, VERIFY_RESULT } from '../exec/build-results.js';
-import type { Results } from '../exec/results.js';
+import { renderDifference } from '../../core/build/fs-diff.js';
+import { shortId } from '../../core/build/refs.js';
+import { humanBytes } from '../../core/bytes.js';
+import type { Plan } from '../../core/plan.js';
+import { BUILT_IMAGES, PUSHED_IMAGES, VERIFY_RESULT } from '../../exec/build-results.js';
+import type { Results } from '../../exec/results.js';
+import type { Report } from '../command.js';
 
 // What full-build, delta-build and verify print once their steps ran (stdout; --json for machines).
-
 
 export function buildReport(plan: Plan, results: Results, skipped: string | undefined): Report {
   const p = Object.fromEntries(results.entries(PUSHED_IMAGES));
@@ -23,6 +22,7 @@ export function buildReport(plan: Plan, results: Results, skipped: string | unde
   };
 }
 
+/** Images that differ are the command's finding, not a failed step: the report says so, exit 1. */
 export function verifyReport(results: Results): Report {
   const r = results.get(VERIFY_RESULT);
   if (!r) return { text: 'verify did not run', json: { equal: null }, exitCode: 1 };
