@@ -27,8 +27,12 @@ export interface CommandEnv {
 export interface Report {
   text: string;
   json: unknown;
-  /** A report may decide the exit code (verify: 1 when images differ). */
-  exitCode?: number;
+  /**
+   * What a command that judges something found (verify: the images differ; test-image: tests
+   * failed; doctor: a check failed). src/cli/run.ts maps 'failed' to exit 1; a report never picks
+   * an exit code itself.
+   */
+  verdict?: 'passed' | 'failed';
 }
 
 export interface Outcome {

@@ -18,7 +18,8 @@ Exit codes:
   1    a step failed (build, tests, health, verification)
   2    usage or config error (nothing was changed)
   3    lock held by another run
-  4    precondition refused (unhealthy, untested, unknown revision, infra change, drift)
+  4    precondition refused (unhealthy, untested, unknown revision, infra change, drift,
+       a file changed since the plan)
   130  interrupted (cleanup ran)`;
 
 export function buildProgram(run: Runner): Command {

@@ -1,7 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { planToJson } from '../core/plan.js';
 import { renderPlanText } from '../core/render-plan.js';
-import { StepFailedError, UsageError } from '../core/errors.js';
+import { ExitCode, StepFailedError, UsageError } from '../core/errors.js';
 import { execute, type StepRecord } from '../exec/executor.js';
 import { hookFailures } from '../exec/handlers/hooks.js';
 import { handlers } from '../exec/handlers/index.js';
@@ -61,5 +61,5 @@ export async function runOutcome(env: CommandEnv, outcome: Outcome): Promise<num
   if (failures.length) {
     throw new StepFailedError(`${failures.join('; ')}; the ${plan.command} itself succeeded and stands`, { code: 'hook.failed', hint: 'the hook\'s output is above, prefixed with its name' });
   }
-  return report?.exitCode ?? 0;
+  return report?.verdict === 'failed' ? ExitCode.stepFailed : ExitCode.ok;
 }

@@ -83,7 +83,7 @@ describe('switch faults: nginx', () => {
     }
   });
 
-  faultCase('nginx', 'the upstream file is edited by hand while the switch tests: the edit is kept (exit 3)', async () => {
+  faultCase('nginx', 'the upstream file is edited by hand while the switch tests: the edit is kept (exit 4)', async () => {
     const marker = join(w.dir, `edit-${Date.now()}.marker`);
     const go = `${marker}.go`;
     const before = await readFile(file(), 'utf8');
@@ -95,7 +95,7 @@ describe('switch faults: nginx', () => {
     const r = await run.result;
     const lost = [...(await unchangedFile(file(), edited)), ...(await switchLeftovers(join(nginx.prefix, 'conf.d'))), ...(await heldLock(stateDir, w.app))];
     await writeFile(file(), before); // what nginx serves, again (the comment changed nothing it loaded)
-    return { exitCode: r.exitCode, expectedExit: 3, output: r.stdout + r.stderr, message: /changed since this plan was made/, lost };
+    return { exitCode: r.exitCode, expectedExit: 4, output: r.stdout + r.stderr, message: /changed since this plan was made/, lost };
   });
 
   faultCase('nginx', 'nginx is not running: the reload fails, the file is put back and not called a failed restore', async () => {

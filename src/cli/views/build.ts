@@ -25,13 +25,13 @@ export function buildReport(plan: Plan, results: Results, skipped: string | unde
 /** Images that differ are the command's finding, not a failed step: the report says so, exit 1. */
 export function verifyReport(results: Results): Report {
   const r = results.get(VERIFY_RESULT);
-  if (!r) return { text: 'verify did not run', json: { equal: null }, exitCode: 1 };
+  if (!r) return { text: 'verify did not run', json: { equal: null }, verdict: 'failed' };
   const head = r.equal
     ? `equal: ${r.full} and ${r.delta} have the same file system (${r.compared} paths compared)`
     : `DIFFERENT: ${r.full} and ${r.delta} differ in ${r.differences.length} path${r.differences.length === 1 ? '' : 's'} (of ${r.compared})`;
   return {
     text: [head, ...r.differences.map((d) => `  ${renderDifference(d)}`)].join('\n'),
     json: r,
-    exitCode: r.equal ? 0 : 1,
+    verdict: r.equal ? 'passed' : 'failed',
   };
 }

@@ -7,10 +7,10 @@ import type { Report } from '../command.js';
 // command's finding, so the verdict makes it exit 1.
 
 export function doctorReport(configFile: string, results: readonly CheckResult[], paint: Paint): Report {
-  const exitCode = doctorExitCode(results);
+  const ok = doctorExitCode(results) === 0;
   return {
     text: renderDoctor(`(${configFile})`, results, paint),
-    json: { command: 'doctor', ok: exitCode === 0, checks: results },
-    exitCode,
+    json: { command: 'doctor', ok, checks: results },
+    verdict: ok ? 'passed' : 'failed',
   };
 }

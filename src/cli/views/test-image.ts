@@ -10,7 +10,7 @@ import type { Report } from '../command.js';
 
 export function testImageReport(facts: TestImageFacts, results: Results): Report {
   const v = testVerdict(results);
-  if (!v) return { text: 'no result', json: null, exitCode: 1 };
+  if (!v) return { text: 'no result', json: null, verdict: 'failed' };
   const lines = [`test-image ${shortSha(facts.revision)} ${v.passed ? v.headline : `FAILED: ${v.headline}`}`, ...v.details.map((d) => `  ${d}`), `  JUnit report: ${v.junitFile}`];
   if (v.recorded) lines.push(`  recorded ${v.image} (${v.imageId}) as tested${v.digest ? ` in the registry (${facts.registry})` : ''}`);
   return {
@@ -29,6 +29,6 @@ export function testImageReport(facts: TestImageFacts, results: Results): Report
       recorded: v.recorded,
       warnings: v.warnings,
     },
-    exitCode: v.passed ? 0 : 1,
+    verdict: v.passed ? 'passed' : 'failed',
   };
 }

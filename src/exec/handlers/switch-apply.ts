@@ -1,4 +1,4 @@
-import { LockHeldError, StepFailedError } from '../../core/errors.js';
+import { PreconditionError, StepFailedError } from '../../core/errors.js';
 import { shadowTree } from '../../core/nginx/include-tree.js';
 import { displayArgv, type TestPlan } from '../../core/nginx/test-config.js';
 import { gatherConfFacts } from '../../core/nginx/gather-conf.js';
@@ -126,6 +126,7 @@ const innerReason = (e: unknown): string => {
 
 /** The live file is no longer what the plan was made from (another switch, a hand edit). */
 class ChangedUnderUs extends HostFailure {}
+const FILE_CHANGED = 'switch.file-changed';
 
 const changedReason = (path: string) => `${path} changed since this plan was made (another switch or a manual edit); it was left as it is`;
 
@@ -258,7 +259,9 @@ export async function applyFiles(
     if (item.expectSha256 !== undefined) {
       const now = state ? sha256Hex(state.content) : null;
       if (now !== item.expectSha256) {
-        throw new LockHeldError(`${item.host}:${item.path} changed since this plan was made (another switch or a manual edit); nothing was changed`, {
+        // What the plan was made against is gone: a precondition (exit 4), not a held lock.
+        throw new PreconditionError(`${item.host}:${item.path} changed since this plan was made (another switch or a manual edit); nothing was changed`, {
+          code: FILE_CHANGED,
           hint: 'run the command again to plan against what is live now',
         });
       }
@@ -336,7 +339,8 @@ export async function applyFiles(
     const left = await removeStaged(lb, items);
     restored.lines.push(...left);
     if (e instanceof ChangedUnderUs) {
-      throw new LockHeldError(`${f.host}: ${f.reason}; ${touched.length ? restoreSummary(restored) : 'nothing went live on any host'}`, {
+      throw new PreconditionError(`${f.host}: ${f.reason}; ${touched.length ? restoreSummary(restored) : 'nothing went live on any host'}`, {
+        code: FILE_CHANGED,
         details: restored.lines,
         hint: 'run the command again to plan against what is live now',
       });

@@ -213,10 +213,10 @@ describe('switch apply', () => {
     expect(s.hosts.map(bytes)).toEqual(before);
   });
 
-  it('a file changed since the plan exits 3 and changes nothing', async () => {
+  it('a file changed since the plan is a precondition: exit 4, nothing changed', async () => {
     const s = await scenario();
     s.hosts[1]!.put('/lb/conf.d/backend.conf', '# edited by hand\n');
-    await expect(s.run()).rejects.toMatchObject({ exitCode: 3, message: expect.stringContaining('lb2:/lb/conf.d/backend.conf changed since this plan was made') });
+    await expect(s.run()).rejects.toMatchObject({ exitCode: 4, code: 'switch.file-changed', message: expect.stringContaining('lb2:/lb/conf.d/backend.conf changed since this plan was made') });
     expect(s.hosts[0]!.text('/lb/conf.d/backend.conf')).toBe(s.before);
     expect(sha256Hex(s.hosts[1]!.files.get('/lb/conf.d/backend.conf')!.content)).toBe(sha256Hex('# edited by hand\n'));
   });
