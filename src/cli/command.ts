@@ -15,9 +15,15 @@ export interface GlobalOptions {
   events?: string;
 }
 
-export interface CommandEnv {
+/** A section of deployer.yaml a command cannot run without (src/cli/requirements.ts checks them). */
+export type ConfigSection = 'deploy' | 'switch' | 'test';
+
+/** The config of a command that declared `N`: those sections are known to be there. */
+export type ConfigWith<N extends ConfigSection> = Config & { [K in N]-?: NonNullable<Config[K]> };
+
+export interface CommandEnv<N extends ConfigSection = never> {
   loaded: LoadedConfig;
-  config: Config;
+  config: ConfigWith<N>;
   ports: Ports;
   out: Output;
   globals: GlobalOptions;
@@ -45,6 +51,6 @@ export interface Outcome {
 }
 
 /** A subcommand: gathers facts through read-only ports and returns a plan (no changes yet). */
-export type CommandAction = (env: CommandEnv, args: string[], opts: Record<string, unknown>) => Promise<Outcome>;
+export type CommandAction<N extends ConfigSection = never> = (env: CommandEnv<N>, args: string[], opts: Record<string, unknown>) => Promise<Outcome>;
 
 

@@ -1,6 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { ExitCode, interruptedBy, signalInterruption } from '../core/errors.js';
-import type { CommandAction, CommandEnv, GlobalOptions } from './command.js';
+import type { CommandAction, CommandEnv, ConfigSection, GlobalOptions } from './command.js';
 import type { Output } from './output.js';
 import { buildProgram } from './program.js';
 
@@ -8,6 +8,13 @@ import { buildProgram } from './program.js';
 // imported when the command runs, not at start-up: `--help` and usage errors load only commander
 // and the command definitions (README, "Performance").
 const loadOutput = () => import('./output.js');
+
+/** `deployer lock release`, as a person typed it. */
+function commandName(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
 
 /**
  * Entry point: returns the exit code. Only this function (through bin/deployer) touches
@@ -37,19 +44,19 @@ export async function main(argv: string[]): Promise<number> {
   let out: Output | undefined;
   let exitCode = 0;
 
-  const run = (action: CommandAction) => async (...a: unknown[]) => {
+  const run = <N extends ConfigSection = never>(action: CommandAction<N>, needs: readonly N[] = []) => async (...a: unknown[]) => {
     const cmd = a[a.length - 1] as Command;
     const opts = a[a.length - 2] as Record<string, unknown>;
     const args = a.slice(0, -2).flatMap((x) => (Array.isArray(x) ? x : x === undefined ? [] : [x])) as string[];
     const globals = cmd.optsWithGlobals() as unknown as GlobalOptions;
-    const [{ createOutput }, { loadConfig }, { wirePorts }, { runOutcome }] = await Promise.all([
-      loadOutput(), import('./config-file.js'), import('./wire.js'), import('./run.js'),
+    const [{ createOutput }, { loadConfig }, { checkRequirements }, { wirePorts }, { runOutcome }] = await Promise.all([
+      loadOutput(), import('./config-file.js'), import('./requirements.js'), import('./wire.js'), import('./run.js'),
     ]);
     out = createOutput({ verbose: globals.verbose, json: globals.json });
     const loaded = await loadConfig(globals.config);
-    const env: CommandEnv = {
+    const env: CommandEnv<N> = {
       loaded,
-      config: loaded.config,
+      config: checkRequirements(loaded, commandName(cmd), needs),
       ports: wirePorts(loaded, out, controller.signal),
       out,
       globals,

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import type { CommandAction } from './command.js';
+import type { CommandAction, ConfigSection } from './command.js';
 import { registerBuildCommands } from './commands/build.js';
 import { registerChanges } from './commands/changes.js';
 import { registerDeployCommands } from './commands/deploy.js';
@@ -10,7 +10,8 @@ import { registerSwitchCommands } from './commands/switch.js';
 import { registerTestImage } from './commands/test-image.js';
 import { DEPLOYER_VERSION } from '../core/version.js';
 
-export type Runner = (action: CommandAction) => (...a: unknown[]) => Promise<void>;
+/** `needs`: the config sections the command requires, checked once after loading. */
+export type Runner = <N extends ConfigSection = never>(action: CommandAction<N>, needs?: readonly N[]) => (...a: unknown[]) => Promise<void>;
 
 export const EXIT_CODES_HELP = `
 Exit codes:

@@ -129,8 +129,8 @@ export function registerServeCommands(program: Command, run: Runner): void {
   program.command('upstream')
     .description('print the upstream block production would get for a revision (for load balancers that pull it)')
     .argument('<rev>', 'revision')
-    .action(run(async (env: CommandEnv, [rev]) => {
+    .action(run(async (env, [rev]) => {
       const text = await upstreamFor(env.ports, env.config, rev!);
       return { plan: makePlan('upstream', `upstream ${rev}`, { revision: rev }, []), report: () => upstreamReport(rev!, text) };
-    }));
+    }, ['deploy']));
 }

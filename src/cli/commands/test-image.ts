@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { randomUUID } from 'node:crypto';
 import { relative, resolve } from 'node:path';
-import { ConfigError } from '../../core/errors.js';
 import { gatherTestImageFacts, planTestImage } from '../../planners/test-image.js';
 import { configPath } from '../config-file.js';
 import type { Runner } from '../program.js';
@@ -15,11 +14,6 @@ export function registerTestImage(program: Command, run: Runner): void {
     .option('--junit <file>', 'where to write the JUnit report (relative to the current directory)', 'junit_output.xml')
     .action(run(async (env, [rev], opts) => {
       const test = env.config.test;
-      if (!test) {
-        throw new ConfigError(env.globals.config, [{ path: 'test', message: 'is required by test-image (at least test.command)' }], {
-          hint: 'see the test section of deployer.example.yaml',
-        });
-      }
       const facts = await gatherTestImageFacts(env.ports, env.config, rev!, env.signal);
       const junitDisplay = String(opts.junit);
       const stateDir = configPath(env.loaded, env.config.state.dir);
@@ -32,5 +26,5 @@ export function registerTestImage(program: Command, run: Runner): void {
         configFile: env.globals.config,
       });
       return { plan, report: (results) => testImageReport(facts, results) };
-    }));
+    }, ['test']));
 }
