@@ -224,7 +224,11 @@ function checkResolved(revision: string, hosts: readonly HostFileFacts[], backen
   assertSafeBackends(backends, `environment ${shortSha(revision)}`);
   const details = hosts.flatMap((h) => dynamicBackendProblems(backends, h.resolved).map((p) => `${h.host.name}: ${p}`));
   if (details.length === 0) return;
-  throw new PreconditionError(`environment ${shortSha(revision)} cannot be switched to with switch.method dynamic: ${details.length === 1 ? details[0] : 'backend host names do not resolve on every load balancer'}`, {
+  const unresolved = hosts.flatMap((h) => {
+    const names = [...new Set(backends.filter((b) => dynamicBackendProblems([b], h.resolved).length).map((b) => b.host))];
+    return names.length ? [`${names.join(', ')} ${names.length === 1 ? 'does' : 'do'} not resolve on ${h.host.name}`] : [];
+  });
+  throw new PreconditionError(`environment ${shortSha(revision)} cannot be switched to with switch.method dynamic: ${unresolved.join('; ')}`, {
     code: 'backend.unresolved',
     details,
     hint: 'each load balancer resolves the names itself (getent ahosts <name>, as its nginx does); fix its /etc/hosts or DNS, or use switch.method reload; nothing was changed',
@@ -274,8 +278,8 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload, ...(control ? { control } : {}), ...(dynamic ? { socketDir: posix.dirname(dynamic.socket) } : {}) });
     detail.push(
       `${h.host.name}:${h.path}`,
-      ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
       ...(dynamic && h.resolved ? resolutionLines(h.resolved).map((l) => `resolve: ${l}  (getent ahosts on ${h.host.name}; the file's server lines keep the names)`) : []),
+      ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
       `test:   ${displayArgv(test.argv)}${test.mode === 'shadow' ? `  (a shadow of ${test.main} that includes the staged file instead)` : ''}`,
       control
         ? `control: PUT unix:${control.socket} /backends (no reload): ${control.body.trimEnd()}`
