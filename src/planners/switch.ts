@@ -6,6 +6,7 @@ import { unifiedDiff } from '../core/nginx/diff.js';
 import { shadowTree, type ConfFacts } from '../core/nginx/include-tree.js';
 import { displayArgv, planTest, stagedPath } from '../core/nginx/test-config.js';
 import { renderUpstream } from '../core/nginx/upstream.js';
+import { assertSafeBackends } from '../core/nginx/validate.js';
 import { imageDigest, withSwitchHooks } from '../core/hooks/plan.js';
 import { makePlan, type Plan } from '../core/plan.js';
 import { RELOAD_STABLE_MS, type ControlPut, type HostFileChange, type SwitchStep } from '../core/steps/switch.js';
@@ -13,6 +14,7 @@ import { planHash, sha256Hex } from '../core/switch/plan-hash.js';
 import { checkDrift, checkEnvironment, checkForceOptions, checkTested, type ForceOptions } from '../core/switch/refusals.js';
 import { liveFromHistory, rollbackTarget } from '../core/switch/history.js';
 import { controlSocketPath, resolveSwitchHosts, stateLocation, type ResolvedHost } from '../core/switch/hosts.js';
+import { backendNames, balancerPeers, parseGetent, resolutionLines, resolveArgv, type Resolution } from '../core/nginx/resolve.js';
 import { dynamicBackendProblems, formatControlList, MAX_SOCKET_PATH, parseControlAnswer, renderDynamicUpstream } from '../core/nginx/dynamic.js';
 import { agreedRevision, disagreement, hostLive, type HostLive } from '../core/switch/live.js';
 import type { DockerPort } from '../ports/docker.js';
@@ -45,6 +47,8 @@ export interface HostFileFacts {
   conf?: { main: string; facts: ConfFacts };
   /** switch.method dynamic: what the control endpoint of the running nginx answered. */
   control?: ControlFact;
+  /** switch.method dynamic: the target's backend host names as this host resolves them. */
+  resolved?: Resolution;
 }
 
 export type ControlFact =
@@ -64,6 +68,37 @@ export async function gatherControl(lb: Pick<LbHosts, 'get'>, hosts: HostFileFac
     } catch (e) {
       h.control = { socket, answers: false, reason: e instanceof Error ? e.message : String(e) };
     }
+  }));
+}
+
+const RESOLVE_TIMEOUT_MS = 10_000;
+
+/** Resolves the backends' host names on each host (`getent`, never a shell): read-only. */
+export async function gatherResolved(lb: Pick<LbHosts, 'get'>, hosts: HostFileFacts[], backends: EnvironmentInfo['backends']): Promise<void> {
+  const names = backendNames(backends);
+  if (names.length === 0) return;
+  await Promise.all(hosts.map(async (h) => {
+    const host = lb.get(h.host.name);
+    const resolved: Resolution = {};
+    for (const name of names) {
+      let argv: string[];
+      try {
+        argv = resolveArgv(name);
+      } catch {
+        // Not a DNS name: the renderer's backend check refuses it with the scheduler's words.
+        continue;
+      }
+      try {
+        const r = await host.run(argv, { timeoutMs: RESOLVE_TIMEOUT_MS });
+        const addresses = r.exitCode === 0 ? parseGetent(r.stdout) : [];
+        resolved[name] = addresses.length
+          ? { addresses }
+          : { reason: r.exitCode === 2 ? 'no such name' : r.exitCode === 0 ? 'no plain address' : `\`${displayArgv(argv)}\` exited ${r.exitCode}${r.stderr.trim() ? `: ${r.stderr.trim().slice(0, 200)}` : ''}` };
+      } catch (e) {
+        resolved[name] = { reason: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    h.resolved = resolved;
   }));
 }
 
@@ -152,6 +187,7 @@ export async function gatherSwitchFacts(
     target = back;
   }
   const environment = environments.find((e) => e.revision === target);
+  if (environment && sw.method === 'dynamic') await gatherResolved(ports.lb, hosts, environment.backends);
   const t = environment ? await gatherTested(ports, environment, { explain: true }) : { testedDigests: [] };
   return { action: req.action, target, environment, environments, imageId: t.imageId, record: t.record, digest: t.digest, testedDigests: t.testedDigests, hosts, history, who: req.who };
 }
@@ -174,14 +210,29 @@ function testConfigProblem(h: HostFileFacts, staged: string): string | undefined
   return r.ok ? undefined : `${h.host.name}: ${r.problem}`;
 }
 
-function planDynamic(sw: SwitchConfig, app: string, host: ResolvedHost, revision: string, backends: EnvironmentInfo['backends']): { after: string; socket: string; body: string } {
+function planDynamic(sw: SwitchConfig, app: string, host: ResolvedHost, revision: string, backends: EnvironmentInfo['backends'], resolved: Resolution | undefined): { after: string; socket: string; body: string } {
   const socket = controlSocketPath(sw, app, host);
   if (!/^\/[A-Za-z0-9._/-]+$/.test(socket) || socket.length > MAX_SOCKET_PATH) {
     throw new ConfigError('config', [{ path: host.controlSocket ? 'switch.controlSocket' : 'switch.stateDir', message: `gives the control socket ${socket}: it must be an absolute path of letters, digits, '.', '_', '-' and '/' of at most ${MAX_SOCKET_PATH} bytes (a unix socket path); set switch.controlSocket to a shorter one` }]);
   }
-  const problems = dynamicBackendProblems(backends);
-  if (problems.length) throw new PreconditionError(`environment ${shortSha(revision)} cannot be switched to with switch.method dynamic`, { code: 'backend.dynamic', details: problems, hint: 'use switch.method reload for schedulers that report host names' });
-  return { after: renderDynamicUpstream({ name: sw.upstream, app, revision, backends, socket }), socket, body: formatControlList([{ revision, weight: 100, backends }]) };
+  return { after: renderDynamicUpstream({ name: sw.upstream, app, revision, backends, socket, ...(resolved ? { resolved } : {}) }), socket, body: formatControlList([{ revision, weight: 100, backends: balancerPeers(backends, resolved) }]) };
+}
+
+/** Refuses (exit 4) before anything changes when a backend name does not resolve on some host. */
+function checkResolved(revision: string, hosts: readonly HostFileFacts[], backends: EnvironmentInfo['backends']): void {
+  // A backend that is no name at all is refused as such first, with the scheduler's words.
+  assertSafeBackends(backends, `environment ${shortSha(revision)}`);
+  const details = hosts.flatMap((h) => dynamicBackendProblems(backends, h.resolved).map((p) => `${h.host.name}: ${p}`));
+  if (details.length === 0) return;
+  const unresolved = hosts.flatMap((h) => {
+    const names = [...new Set(backends.filter((b) => dynamicBackendProblems([b], h.resolved).length).map((b) => b.host))];
+    return names.length ? [`${names.join(', ')} ${names.length === 1 ? 'does' : 'do'} not resolve on ${h.host.name}`] : [];
+  });
+  throw new PreconditionError(`environment ${shortSha(revision)} cannot be switched to with switch.method dynamic: ${unresolved.join('; ')}`, {
+    code: 'backend.unresolved',
+    details,
+    hint: 'each load balancer resolves the names itself (getent ahosts <name>, as its nginx does); fix its /etc/hosts or DNS, or use switch.method reload; nothing was changed',
+  });
 }
 
 /** What a switch or rollback plan states (the report, the page and `--plan --json` read it). */
@@ -215,8 +266,9 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
 
   // Each host's file names its own control socket; in reload mode every host gets the same bytes.
   const plain = sw.method === 'dynamic' ? undefined : renderUpstream({ name: sw.upstream, app: config.app, revision: target, backends: env.backends });
+  if (plain === undefined) checkResolved(target, facts.hosts, env.backends);
   const perHost = new Map(facts.hosts.map((h) => {
-    const dynamic = plain === undefined ? planDynamic(sw, config.app, h.host, target, env.backends) : undefined;
+    const dynamic = plain === undefined ? planDynamic(sw, config.app, h.host, target, env.backends, h.resolved) : undefined;
     return [h, { after: dynamic ? dynamic.after : plain!, dynamic }] as const;
   }));
   const changes: HostFileChange[] = [];
@@ -241,6 +293,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     changes.push({ host: h.host.name, path: h.path, staged, beforeSha256: h.sha256, after, test, reload: h.host.reload, ...(control ? { control } : {}), ...(dynamic ? { socketDir: posix.dirname(dynamic.socket) } : {}) });
     detail.push(
       `${h.host.name}:${h.path}`,
+      ...(dynamic && h.resolved ? resolutionLines(h.resolved).map((l) => `resolve: ${l}  (getent ahosts on ${h.host.name}; the file's server lines keep the names)`) : []),
       ...unifiedDiff(h.content, after, { oldLabel: `${h.host.name}:${h.path}`, newLabel: `${h.host.name}:${h.path} (new)` }),
       `test:   ${displayArgv(test.argv)}${test.mode === 'shadow' ? `  (a shadow of ${test.main} that includes the staged file instead)` : ''}`,
       control
@@ -269,7 +322,7 @@ export function planSwitch(config: Config, facts: SwitchFacts, opts: ForceOption
     environment: { id: env.id, image: env.image, healthy: env.healthy, wanted: env.wanted, backends: env.backends },
     digest: facts.digest ?? null,
     tested: facts.record ? { imageId: facts.imageId, digest: facts.record.digest ?? null, passedAt: facts.record.passedAt, by: facts.record.by } : null,
-    hosts: facts.hosts.map((h) => ({ host: h.host.name, file: h.path, changes: changes.some((c) => c.host === h.host.name) })),
+    hosts: facts.hosts.map((h) => ({ host: h.host.name, file: h.path, changes: changes.some((c) => c.host === h.host.name), ...(h.resolved ? { resolved: h.resolved } : {}) })),
     planHash: hash,
     ...(forcedReason ? { forcedReason } : {}),
   };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Backend } from '../../ports/scheduler.js';
 import { isFullSha } from '../image-ref.js';
+import { balancerPeers, type Resolution } from './resolve.js';
 import { sortBackends, UPSTREAM_NAME } from './upstream.js';
 import { assertSafeBackends, isIPv4, isIPv6 } from './validate.js';
 
@@ -32,6 +33,8 @@ export interface DynamicUpstream {
   backends: Backend[];
   /** Absolute path of the control socket (a directory only root can enter). */
   socket: string;
+  /** What this host resolved the backends' host names to (the `server` lines keep the names). */
+  resolved?: Resolution;
 }
 
 /** Linux's sun_path is 108 bytes with the terminating NUL. */
@@ -68,9 +71,16 @@ export function parseControlAnswer(text: string): { generation: string; source: 
   return { generation: head[1]!, source: head[2] as 'dict' | 'file', lists };
 }
 
-/** The Lua balancer takes addresses only: it does not resolve names at request time. */
-export function dynamicBackendProblems(backends: readonly Backend[]): string[] {
-  return backends.filter((b) => !isIPv4(b.host) && !isIPv6(b.host)).map((b) => `${b.host}:${b.port} is a host name; switch.method dynamic needs IP addresses (the balancer does not resolve names)`);
+/**
+ * The Lua balancer takes addresses only: it does not resolve names at request time, so every host
+ * name must have been resolved on the host (src/core/nginx/resolve.ts).
+ */
+export function dynamicBackendProblems(backends: readonly Backend[], resolved: Resolution = {}): string[] {
+  return backends.filter((b) => !isIPv4(b.host) && !isIPv6(b.host)).flatMap((b) => {
+    const r = resolved[b.host];
+    if (r && 'addresses' in r && r.addresses.length > 0) return [];
+    return [`${b.host}:${b.port} is a host name that did not resolve to an address (${r && 'reason' in r ? r.reason : 'not looked up'}); the balancer needs addresses`];
+  });
 }
 
 export function generationOf(list: string): string {
@@ -87,7 +97,9 @@ export function renderDynamicUpstream(c: DynamicUpstream): string {
   if (!isFullSha(c.revision)) throw new Error(`invalid revision ${JSON.stringify(c.revision)}`);
   if (!/^\/[A-Za-z0-9._/-]+$/.test(c.socket) || c.socket.length > MAX_SOCKET_PATH) throw new Error(`invalid control socket path ${JSON.stringify(c.socket)}`);
   assertSafeBackends(c.backends, `environment ${c.revision.slice(0, 12)}`);
-  const list = formatControlList([{ revision: c.revision, weight: 100, backends: c.backends }]);
+  const unresolved = dynamicBackendProblems(c.backends, c.resolved);
+  if (unresolved.length) throw new Error(unresolved.join('; '));
+  const list = formatControlList([{ revision: c.revision, weight: 100, backends: balancerPeers(c.backends, c.resolved) }]);
   const gen = generationOf(list);
   const dict = dictName(c.name);
   // Lua below avoids '#' and keeps its braces balanced, so parseUpstream can skip it. The list sits

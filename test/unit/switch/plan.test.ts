@@ -184,4 +184,55 @@ describe('rollback', () => {
   });
 });
 
+describe('planSwitch with switch.method dynamic and host-name backends', () => {
+  const hosts = '  method: dynamic\n  hosts: [{ local: true, name: lb1 }, { local: true, name: lb2 }]';
+  const named = env(SHA_B, [31001, 31002], { backends: [{ host: 'agent-1.test', port: 31001 }, { host: 'agent-2.test', port: 31002 }] });
+  // Each load balancer answers getent from its own resolver: lb1 and lb2 see other addresses.
+  function getent(answers: Record<string, Record<string, string | undefined>>) {
+    return (argv: readonly string[], h: FakeHost) => {
+      if (argv[0] !== 'getent') return undefined;
+      const ip = answers[h.name]?.[argv[3]!];
+      return ip ? { exitCode: 0, stdout: `${ip}  STREAM ${argv[3]}\n${ip}  DGRAM\n`, stderr: '' } : { exitCode: 2, stdout: '', stderr: '' };
+    };
+  }
+
+  it('resolves the names on each host: the same server lines, each host its own addresses, shown in the plan', async () => {
+    const s = setup({ hosts, envs: [env(SHA_A, [32000]), named] });
+    s.hosts[0]!.script = getent({ lb1: { 'agent-1.test': '10.0.0.1', 'agent-2.test': '10.0.0.2' } });
+    s.hosts[1]!.script = getent({ lb2: { 'agent-1.test': '10.1.0.1', 'agent-2.test': '10.1.0.2' } });
+    const { plan } = await planFor(s, SHA_B);
+    for (const h of s.hosts) expect(h.runs.filter((r) => r[0] === 'getent')).toEqual([['getent', 'ahosts', '--', 'agent-1.test'], ['getent', 'ahosts', '--', 'agent-2.test']]);
+    const sw = plan.steps[1] as Extract<SwitchStep, { kind: 'nginx.switch-upstream' }>;
+    const [lb1, lb2] = sw.changes.map((c) => c.after);
+    for (const text of [lb1!, lb2!]) expect(text.match(/^ {4}server .*$/gm)).toEqual(['    server agent-1.test:31001;', '    server agent-2.test:31002;']);
+    expect(lb1).toContain(`\n${SHA_B} 100 10.0.0.1:31001 10.0.0.2:31002\n`);
+    expect(lb2).toContain(`\n${SHA_B} 100 10.1.0.1:31001 10.1.0.2:31002\n`);
+    const text = renderPlanText(plan);
+    expect(text).toContain('resolve: agent-1.test -> 10.0.0.1  (getent ahosts on lb1;');
+    expect(text).toContain('resolve: agent-1.test -> 10.1.0.1  (getent ahosts on lb2;');
+    expect(plan.facts).toMatchObject({ hosts: [{ host: 'lb1', resolved: { 'agent-2.test': { addresses: ['10.0.0.2'] } } }, { host: 'lb2', resolved: { 'agent-2.test': { addresses: ['10.1.0.2'] } } }] });
+  });
+
+  it('refuses (exit 4) when a name does not resolve on one host, naming the host and the name', async () => {
+    const s = setup({ hosts, envs: [env(SHA_A, [32000]), named] });
+    const answers = { lb1: { 'agent-1.test': '10.0.0.1', 'agent-2.test': '10.0.0.2' }, lb2: { 'agent-1.test': '10.1.0.1' } };
+    for (const h of s.hosts) h.script = getent(answers);
+    await expect(planFor(s, SHA_B)).rejects.toMatchObject({
+      exitCode: 4,
+      code: 'backend.unresolved',
+      message: 'environment b0b0b0b0b0b0 cannot be switched to with switch.method dynamic: agent-2.test does not resolve on lb2',
+      details: ['lb2: agent-2.test:31002 is a host name that did not resolve to an address (no such name); the balancer needs addresses'],
+    });
+  });
+
+  it('runs no getent for IP backends, and a name that is no DNS name is refused as an unsafe backend', async () => {
+    const s = setup({ hosts, envs: [env(SHA_A, [32000]), env(SHA_B, [32100])] });
+    await planFor(s, SHA_B);
+    expect(s.hosts.flatMap((h) => h.runs).filter((r) => r[0] === 'getent')).toEqual([]);
+    const bad = setup({ hosts, envs: [env(SHA_A, [32000]), env(SHA_B, [1], { backends: [{ host: '-s;x', port: 1 }] })] });
+    await expect(planFor(bad, SHA_B)).rejects.toMatchObject({ exitCode: 4, code: 'backend.invalid' });
+    expect(bad.hosts.flatMap((h) => h.runs).filter((r) => r[0] === 'getent')).toEqual([]);
+  });
+});
+
 export type { SwitchFacts };
