@@ -33,9 +33,10 @@ function undoTagUnlessPushed(ctx: ExecContext, ref: string, undo: TagUndo): void
  * not the command's fault: say that the container went, not "fix the dependency files".
  */
 async function failIfContainerLost(ctx: ExecContext, container: string, during: string, exitCode?: number): Promise<void> {
-  // A command killed by a signal (exit > 128) may be the first to know: the engine marks the
-  // container stopped a moment after its processes die, so look again for a little while.
-  const looks = exitCode !== undefined && exitCode > 128 ? 10 : 1;
+  // A command killed by a signal (exit > 128), or an exec the dying container could not start
+  // (126), may be the first to know: the engine marks the container stopped a moment after its
+  // processes die, so look again for a little while.
+  const looks = exitCode !== undefined && exitCode >= 126 ? 10 : 1;
   let info: Awaited<ReturnType<typeof ctx.ports.docker.inspectContainer>>;
   for (let i = 0; i < looks; i++) {
     if (i > 0) await ctx.ports.clock.sleep(200, ctx.signal);
@@ -158,15 +159,16 @@ export const buildHandlers: HandlersFor<BuildStep> = {
 
   async 'build.deps'(step, ctx) {
     const run = commandRunner(ctx, step.container);
+    const during = 'the dependency install';
     if (step.depsDir) {
       const r = await run(['rm', '-rf', '--', step.depsDir], { asRoot: true });
       if (r.exitCode !== 0) {
+        await failIfContainerLost(ctx, step.container, during, r.exitCode);
         throw new StepFailedError(`removing ${step.depsDir} failed (exit ${r.exitCode})`, { details: r.stderr.trim().split('\n').slice(-TAIL), code: 'build.deps' });
       }
     }
     // As the image's USER, in appDir, with the image's Env: what the Dockerfile's RUN saw.
     const tail: string[] = [];
-    const during = 'the dependency install';
     const r = await run(step.command, {
       workingDir: step.workingDir,
       onLine: (line) => {
