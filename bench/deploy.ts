@@ -6,6 +6,7 @@ import { useSwarm } from '../test/support/swarm.js';
 import { makeWorld } from '../test/support/switch-world.js';
 import { arg, median, report, type Row } from './lib/measure.js';
 import { readFile } from 'node:fs/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 
@@ -48,6 +49,28 @@ async function main(): Promise<void> {
         { what: `${scheduler}: ${MANY} / 1`, value: median(many) / median(one), unit: 'ratio', note: 'target ≤ 1.5×' },
       );
     }
+    // The engine's own floor: `docker run -d` with a published port, 1 vs MANY at once (what the
+    // docker scheduler asks of the engine, without health checks or the CLI's start-up).
+    const image = `${world.delta}:${rev}`;
+    const runMany = async (n: number, tag: string): Promise<number> => {
+      const names = Array.from({ length: n }, (_, i) => `${world.app}-floor-${tag}-${i}`);
+      const t0 = performance.now();
+      await Promise.all(names.map((name) => execa('/usr/bin/docker', ['run', '-d', '--name', name, '--label', `deployer.app=${world.app}`, '-p', '127.0.0.1::8000', image])));
+      const ms = performance.now() - t0;
+      await execa('/usr/bin/docker', ['rm', '-f', ...names]);
+      return ms;
+    };
+    const floorOne: number[] = [];
+    const floorMany: number[] = [];
+    for (let i = 0; i < Math.max(1, RUNS); i++) {
+      floorOne.push(await runMany(1, `a${i}`));
+      floorMany.push(await runMany(MANY, `b${i}`));
+    }
+    rows.push(
+      { what: 'engine floor: docker run -d -p, 1 container', value: median(floorOne), unit: 'ms' },
+      { what: `engine floor: docker run -d -p, ${MANY} at once`, value: median(floorMany), unit: 'ms' },
+      { what: `engine floor: ${MANY} / 1`, value: median(floorMany) / median(floorOne), unit: 'ratio' },
+    );
     await report('deploy', rows, { runs: RUNS, instances: MANY });
   } finally {
     await leaveSwarm?.();
