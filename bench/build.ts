@@ -33,6 +33,8 @@ const FILES = arg('files', 20_000);
 const MB = arg('mb', 200);
 const RUNS = arg('runs', 5);
 const FULL_RUNS = arg('full-runs', 3);
+/** --profile DIR: the CLI runs write V8 CPU profiles there (open them in Chrome's DevTools). */
+const PROFILE = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 const BASE = 'deployer-base/busybox:latest';
 // A stand-in install: some hundreds of small files, as a package manager writes.
 const DEPS_INSTALL = 'mkdir -p /app/deps && cd /app/deps && for i in $(seq 1 300); do echo dep$i > dep$i.js; done';
@@ -62,7 +64,7 @@ async function generateApp(dir: string): Promise<void> {
 /** The built CLI under /usr/bin/time: wall ms, peak RSS (MiB) and its --json report. */
 async function cli(config: string, args: string[]): Promise<{ ms: number; rssMiB: number; json: { pushed?: Record<string, PushResult> } }> {
   const t0 = performance.now();
-  const r = await execa('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, BIN, '--config', config, '--json', ...args], { reject: false, env: { CI: 'true', NO_COLOR: '1' } });
+  const r = await execa('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, ...(PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE}`] : []), BIN, '--config', config, '--json', ...args], { reject: false, env: { CI: 'true', NO_COLOR: '1' } });
   const ms = performance.now() - t0;
   if (r.exitCode !== 0) throw new Error(`deployer ${args.join(' ')} exited ${r.exitCode}: ${r.stderr.slice(-800)}`);
   const kb = Number(/maxrss=(\d+)/.exec(r.stderr)?.[1] ?? NaN);
