@@ -35,6 +35,8 @@ interface Probed {
 
 const WILDCARDS = new Set(['0.0.0.0', '::', '']);
 
+const FIRST_POLL_MS = 100;
+
 /**
  * Containers inherit their image's labels, and deployer's images carry deployer.app/revision: only
  * the instance label (set by deploy, never by an image) marks a container as part of an environment.
@@ -178,6 +180,10 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
       let probed: Probed[] = [];
       let lastReport = '';
       const hc = spec.healthCheck;
+      // Rounds start FIRST_POLL_MS apart and double up to intervalSeconds: a just-started app
+      // listens within moments, and a whole interval (2 s by default) after a first round that came
+      // a little early was most of a deploy, more likely the more instances must all be up.
+      let pollMs = Math.min(FIRST_POLL_MS, hc.intervalSeconds * 1000);
       for (;;) {
         signal.throwIfAborted();
         const now = clock.now().getTime();
@@ -200,7 +206,8 @@ export function dockerScheduler(docker: DockerPort, opts: DockerSchedulerOptions
         lastReport = report;
         const left = deadline - clock.now().getTime();
         if (left <= 0) break;
-        await clock.sleep(Math.min(hc.intervalSeconds * 1000, left), signal);
+        await clock.sleep(Math.min(pollMs, left), signal);
+        pollMs = Math.min(pollMs * 2, hc.intervalSeconds * 1000);
       }
       const healthyCount = probed.filter((p) => p.state === 'healthy').length;
       throw new StepFailedError(
