@@ -73,8 +73,8 @@ async function main(): Promise<void> {
     );
     await report('deploy', rows, { runs: RUNS, instances: MANY });
   } finally {
-    await leaveSwarm?.();
-    await world.close();
+    // The world removes its swarm services, so it closes while the engine is still a swarm.
+    await world.close().finally(() => leaveSwarm?.());
   }
 }
 
