@@ -38,7 +38,7 @@ export async function medianOf(runs: number, fn: () => Promise<number>, warmup =
 
 export type Row = { what: string; value: number; unit: 'ms' | 'ratio' | 'MiB' | 'count'; note?: string };
 
-const fmt = (r: Row) => (r.unit === 'ms' ? `${r.value.toFixed(0)} ms` : r.unit === 'ratio' ? `${r.value.toFixed(2)}×` : r.unit === 'MiB' ? `${r.value.toFixed(1)} MiB` : String(r.value));
+export const fmt = (r: Pick<Row, 'value' | 'unit'>) => (r.unit === 'ms' ? `${r.value.toFixed(0)} ms` : r.unit === 'ratio' ? `${r.value.toFixed(2)}×` : r.unit === 'MiB' ? `${r.value.toFixed(1)} MiB` : String(r.value));
 
 /** Prints the section's table and stores it under `section` in bench/results.json. */
 export async function report(section: string, rows: Row[], meta: Record<string, unknown> = {}): Promise<void> {

@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { batches } from '../core/build/paths.js';
 import { parseRawDiff } from '../core/changes/git-raw.js';
 import { PreconditionError, StepFailedError, UsageError } from '../core/errors.js';
 import type { GitPort } from '../ports/git.js';
@@ -155,6 +156,17 @@ export function gitAt(root: string, opts: { signal?: AbortSignal } = {}): GitPor
         if (e instanceof (await loadExeca()).ExecaError) return undefined;
         throw e;
       }
+    },
+    async dirsAt(rev, dirs) {
+      // -r -d lists every tree on the way to and below each path (plain ls-tree drops a path that is
+      // a prefix of another one given); only the asked-for ones are kept.
+      const wanted = new Set(dirs);
+      const found = new Set<string>();
+      for (const batch of batches([...wanted])) {
+        const out = (await git(root, ['ls-tree', '-r', '-d', '-z', '--name-only', '--full-tree', rev, '--', ...batch], signal)).stdout;
+        for (const name of out.split('\0')) if (wanted.has(name)) found.add(name);
+      }
+      return [...found];
     },
     async commitTime(rev) {
       const out = (await git(root, ['show', '-s', '--format=%cI', rev], signal)).stdout;

@@ -9,7 +9,7 @@ import type { ImagesPort } from '../ports/images.js';
 // Facts the three build planners share, gathered through read-only port methods only.
 
 export interface BuildReadPorts {
-  git: Pick<GitPort, 'resolve' | 'diff' | 'isDirty' | 'show'>;
+  git: Pick<GitPort, 'resolve' | 'diff' | 'isDirty' | 'show' | 'dirsAt'>;
   docker: Pick<DockerPort, 'imageInfo'>;
   images: Pick<ImagesPort, 'registry' | 'registryAccess' | 'remote'>;
   clock: Pick<Clock, 'now'>;

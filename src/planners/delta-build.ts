@@ -84,11 +84,10 @@ export async function gatherDeltaFacts(config: Config, ports: BuildReadPorts, re
     ports.docker.imageInfo(imageRef(config, 'full', target)),
     ports.docker.imageInfo(deltaRef),
   ]);
-  const candidates = new Set(deletedPaths(changes).flatMap(ancestorDirs));
-  const kept: string[] = [];
-  await Promise.all([...candidates].map(async (dir) => {
-    if ((await ports.git.show(target, `${dir}/`)) !== undefined) kept.push(dir);
-  }));
+  // One git call for all of them: a delta that deletes thousands of files in as many directories
+  // once started a `git show` per directory, all at once.
+  const candidates = [...new Set(deletedPaths(changes).flatMap(ancestorDirs))];
+  const kept = candidates.length ? await ports.git.dirsAt(target, candidates) : [];
   return {
     target,
     base,

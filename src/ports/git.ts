@@ -18,6 +18,8 @@ export interface GitPort {
   archive(rev: string, paths?: readonly string[], opts?: { prefix?: string }): Readable;
   /** Contents of one file at a revision, or undefined when it does not exist there. */
   show(rev: string, path: string): Promise<Buffer | undefined>;
+  /** Which of `dirs` are directories at `rev`: one git call per argv-sized batch, never one per directory. */
+  dirsAt(rev: string, dirs: readonly string[]): Promise<string[]>;
   /** Committer time of a revision. */
   commitTime(rev: string): Promise<Date>;
 }

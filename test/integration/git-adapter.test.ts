@@ -50,6 +50,22 @@ describe('git adapter (real git)', () => {
     await expect(drain(git.archive(repo.initialSha, ['no/such/path']))).rejects.toThrow(/git archive \w+ failed: .*no\/such\/path/);
   });
 
+  it('dirsAt names which of the given paths are directories at a revision, in batches, prefixes and odd names included', async () => {
+    const r = await makeGitRepo({ 'a/b/c/f.txt': '1\n', 'a/g.txt': '2\n', 'sp ace/x/y': '3\n', ':!x/z': '4\n' });
+    try {
+      const git = gitAt(r.dir);
+      // a and a/b are prefixes of a/b/c (plain ls-tree would drop them); a/g.txt is a file; a/* is literal.
+      const asked = ['a', 'a/b', 'a/b/c', 'a/g.txt', 'nope', 'sp ace/x', 'a/*', ':!x'];
+      expect((await git.dirsAt(r.initialSha, asked)).sort()).toEqual([':!x', 'a', 'a/b', 'a/b/c', 'sp ace/x']);
+      // More names than one argv batch holds (64 KiB): still every directory found, nothing else.
+      const many = Array.from({ length: 5000 }, (_, i) => `missing/${'d'.repeat(20)}${i}`);
+      expect((await git.dirsAt(r.initialSha, [...many, 'a/b'])).sort()).toEqual(['a/b']);
+      expect(await git.dirsAt(r.initialSha, [])).toEqual([]);
+    } finally {
+      await r.close();
+    }
+  });
+
   it('resolves revisions, reads files at a revision and reports a dirty tree', async () => {
     const git = gitAt(repo.dir);
     const head = await git.resolve('HEAD');

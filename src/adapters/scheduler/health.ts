@@ -88,20 +88,28 @@ export class HealthGate {
   }
 }
 
+/** The first pause between health rounds; later pauses double up to the check's interval. */
+export const FIRST_ROUND_MS = 100;
+
 /**
  * The end of one health round, the same for every scheduler that probes its instances itself
- * (docker, swarm): "n/m healthy" once per change, then a sleep until the next round. Resolves false
- * once the deadline has passed (the caller then reports the diagnosis).
+ * (docker, swarm): "n/m healthy" once per change, then a sleep until the next round. Rounds start
+ * FIRST_ROUND_MS apart and double up to intervalMs: a just-started app listens within moments, and a
+ * whole interval (2 s by default) after a first round that came a little early was most of a
+ * deploy, more likely the more instances must all be up. Resolves false once the deadline has
+ * passed (the caller then reports the diagnosis).
  */
 export function healthRounds(clock: Clock, deadline: number, intervalMs: number, progress?: (message: string) => void) {
   let lastReport = '';
+  let pauseMs = Math.min(FIRST_ROUND_MS, intervalMs);
   return async (healthy: number, wanted: number, signal: AbortSignal): Promise<boolean> => {
     const report = `${healthy}/${wanted} healthy`;
     if (report !== lastReport) progress?.(report);
     lastReport = report;
     const left = deadline - clock.now().getTime();
     if (left <= 0) return false;
-    await clock.sleep(Math.min(intervalMs, left), signal);
+    await clock.sleep(Math.min(pauseMs, left), signal);
+    pauseMs = Math.min(pauseMs * 2, intervalMs);
     return true;
   };
 }

@@ -36,6 +36,17 @@ async function plan(changes: RawChange[], over: Partial<FakeWorld> = {}, opts: D
 }
 
 describe('delta-build planner', () => {
+  it('asks git once which directories of many deleted files remain, not once per directory', async () => {
+    const deleted: RawChange[] = Array.from({ length: 500 }, (_, i) => ({ status: 'deleted', path: `gone/d${i}/f.txt` }));
+    const ports = fakePorts(world([...deleted, { status: 'deleted', path: 'lib/gone.txt' }]));
+    const facts = await gatherDeltaFacts(config(), ports, 'HEAD');
+    expect(ports.calls.filter((c) => c.startsWith('dirsAt'))).toEqual([`dirsAt ${TARGET.slice(0, 4)} 502`]);
+    expect(facts.keptDirs).toEqual(['lib']);
+    const del = planDeltaBuild(config(), facts, { onInfra: 'full-build', force: false }).plan.steps.find((st) => st.kind === 'build.delete') as DeleteFilesStep;
+    expect(del.dirs).toContain('/app/gone');
+    expect(del.dirs).not.toContain('/app/lib');
+  });
+
   it('code: copies added/modified files, deletes deleted and renamed-from, drops emptied dirs, commits one layer, pushes', async () => {
     const r = await plan([
       { status: 'modified', path: 'index.html' },

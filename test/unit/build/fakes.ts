@@ -56,6 +56,10 @@ export function fakePorts(w: FakeWorld, registry = true): BuildReadPorts & { cal
       async isDirty() {
         return w.dirty ?? false;
       },
+      async dirsAt(rev, dirs) {
+        calls.push(`dirsAt ${rev.slice(0, 4)} ${dirs.length}`);
+        return dirs.filter((d) => Object.keys(w.files).some((k) => k.startsWith(`${rev}:${d}/`)));
+      },
       async show(rev, path) {
         if (path.endsWith('/')) {
           const prefix = `${rev}:${path}`;
