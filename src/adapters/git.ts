@@ -4,10 +4,7 @@ import { parseRawDiff } from '../core/changes/git-raw.js';
 import { PreconditionError, StepFailedError, UsageError } from '../core/errors.js';
 import type { GitPort } from '../ports/git.js';
 import { abortedOr } from './abort.js';
-
-// git through execa with argv arrays: revisions and paths from users never meet a shell. execa is
-// imported on the first git call: commands that never run git (switch, status) skip loading it.
-const loadExeca = () => import('execa');
+import { GitFailure, runGit, streamGit } from './git-run.js';
 
 const SHA_RE = /^[0-9a-f]{40}$/;
 
@@ -18,24 +15,18 @@ const MAX_BUFFER = 512 * 1024 * 1024;
 const GIT_ENV = { GIT_LITERAL_PATHSPECS: '1' } as const;
 
 // With a signal, an interrupt kills the running git and the call rejects with the signal's reason
-// (the interruption, exit 130: src/adapters/abort.ts), never execa's "Command was canceled".
-async function git(cwd: string, args: string[], signal?: AbortSignal): Promise<{ stdout: string }> {
+// (the interruption, exit 130: src/adapters/abort.ts), never node's AbortError.
+async function gitBytes(cwd: string, args: string[], signal?: AbortSignal): Promise<Buffer> {
   try {
-    const { execa } = await loadExeca();
-    return await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
+    return await runGit(args, { cwd, maxBuffer: MAX_BUFFER, env: GIT_ENV, ...(signal ? { signal } : {}) });
   } catch (e) {
     throw abortedOr(signal, e);
   }
 }
 
-async function gitBytes(cwd: string, args: string[], signal?: AbortSignal): Promise<Buffer> {
-  try {
-    const { execa } = await loadExeca();
-    const r = await execa('git', args, { cwd, maxBuffer: MAX_BUFFER, encoding: 'buffer', stripFinalNewline: false, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
-    return Buffer.from(r.stdout);
-  } catch (e) {
-    throw abortedOr(signal, e);
-  }
+/** git's stdout as text, without the final newline (as a shell's `$(git ...)` gives it). */
+async function git(cwd: string, args: string[], signal?: AbortSignal): Promise<{ stdout: string }> {
+  return { stdout: (await gitBytes(cwd, args, signal)).toString('utf8').replace(/\r?\n$/, '') };
 }
 
 /** The commits (sha and subject) whose sha starts with `prefix`; empty unless it looks like a short sha. */
@@ -133,27 +124,17 @@ export function gitAt(root: string, opts: { signal?: AbortSignal } = {}): GitPor
       if (paths && paths.length) args.push('--', ...paths);
       // The tar ends only once git has exited successfully: a failing git (bad path, corrupt object)
       // must fail the stream, never hand Docker a truncated tar that looks complete.
-      const out = new PassThrough();
-      loadExeca().then(({ execa }) => {
-        if (out.destroyed) return;
-        const proc = execa('git', args, { cwd: root, encoding: 'buffer', buffer: { stdout: false, stderr: true }, env: GIT_ENV, ...(signal ? { cancelSignal: signal } : {}) });
-        proc.stdout.pipe(out, { end: false });
-        proc.then(
-          () => out.end(),
-          (e: unknown) => {
-            if (signal?.aborted) return out.destroy(signal.reason as Error);
-            const stderr = Buffer.from((e as { stderr?: Uint8Array }).stderr ?? new Uint8Array()).toString('utf8').trim();
-            out.destroy(new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${stderr || String(e)}`, { cause: e, code: 'git.archive' }));
-          },
-        );
-      }, (e: unknown) => out.destroy(e as Error));
+      const out = streamGit(args, { cwd: root, env: GIT_ENV, ...(signal ? { signal } : {}) }, (e) => {
+        if (signal?.aborted) return signal.reason as Error;
+        return new StepFailedError(`git archive ${rev.slice(0, 12)} failed: ${e instanceof GitFailure ? e.stderr || e.message : String(e)}`, { cause: e, code: 'git.archive' });
+      });
       return opts.prefix ? withoutEntry(out, opts.prefix.replace(/\/+$/, '')) : out;
     },
     async show(rev, path) {
       try {
         return await gitBytes(root, ['show', `${rev}:${path}`], signal);
       } catch (e) {
-        if (e instanceof (await loadExeca()).ExecaError) return undefined;
+        if (e instanceof GitFailure) return undefined;
         throw e;
       }
     },

@@ -121,3 +121,20 @@ describe('git adapter: names git could read as something else', () => {
     }
   });
 });
+
+describe('runGit (node:child_process, no shell)', () => {
+  it('returns the whole output, bytes intact, and names git, its exit code and its first stderr line on failure', async () => {
+    const { runGit, GitFailure } = await import('../../src/adapters/git-run.js');
+    const big = await runGit(['log', '--format=%H%n%B', '--all'], { cwd: repo.dir, env: {}, maxBuffer: 1 << 20 });
+    expect(big.toString()).toContain(repo.initialSha);
+    const e = await runGit(['cat-file', '-p', 'nope:missing'], { cwd: repo.dir, env: {}, maxBuffer: 1 << 20 }).catch((x: unknown) => x);
+    expect(e).toBeInstanceOf(GitFailure);
+    expect((e as Error).message).toMatch(/^git cat-file failed \(exit 128\): fatal: /);
+    expect((e as Error).message).not.toContain('\n');
+  });
+
+  it('fails instead of growing past maxBuffer', async () => {
+    const { runGit } = await import('../../src/adapters/git-run.js');
+    await expect(runGit(['cat-file', '-p', `${repo.initialSha}:a.txt`], { cwd: repo.dir, env: {}, maxBuffer: 1 })).rejects.toThrow(/output passed 1 bytes/);
+  });
+});

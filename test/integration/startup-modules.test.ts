@@ -16,15 +16,18 @@ export async function resolve(spec, ctx, next) {
   const r = await next(spec, ctx);
   const m = r.url.match(/node_modules\\/((?:@[^/]+\\/)?[^/]+)/);
   if (m) process.stderr.write('LOADED ' + m[1] + '\\n');
+  else if (r.url.includes('/dist/')) process.stderr.write('OWN ' + r.url.replace(/.*\\/dist\\//, '') + '\\n');
   return r;
 }`)}`;
 const REGISTER = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(HOOK)});`)}`;
 
-async function packagesLoaded(args: string[], cwd: string): Promise<string[]> {
+async function modulesLoaded(args: string[], cwd: string): Promise<{ packages: string[]; own: string[] }> {
   const r = await execa(process.execPath, ['--import', REGISTER, build.bin, ...args], { cwd, reject: false, env: { CI: 'true', NO_COLOR: '1' } });
   expect(r.exitCode, r.stderr).toBe(0);
-  return [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice(7)))].sort();
+  const lines = (prefix: string) => [...new Set(r.stderr.split('\n').filter((l) => l.startsWith(prefix)).map((l) => l.slice(prefix.length)))].sort();
+  return { packages: lines('LOADED '), own: lines('OWN ') };
 }
+const packagesLoaded = async (args: string[], cwd: string) => (await modulesLoaded(args, cwd)).packages;
 
 let repo: GitRepo;
 let dir: string;
@@ -46,16 +49,18 @@ afterAll(async () => {
 });
 
 describe('start-up loads only what a command uses', () => {
-  it('--help loads commander and nothing heavy', async () => {
-    const loaded = await packagesLoaded(['--help'], dir);
-    expect(loaded).toContain('commander');
-    for (const heavy of ['dockerode', 'ssh2', 'execa', 'ora', 'zod', 'yaml', 'tar-stream']) expect(loaded).not.toContain(heavy);
+  it('--help loads commander and the command definitions only: no planner, view, executor or adapter', async () => {
+    const { packages, own } = await modulesLoaded(['--help'], dir);
+    expect(packages).toEqual(['commander']);
+    expect(own).toContain('cli/program.js');
+    expect(own.filter((m) => !/^cli\/(main|program|commands\/[\w-]+)\.js$|^core\/(errors|version)\.js$/.test(m))).toEqual([]);
   });
 
-  it('changes loads git (execa) and the config parser, never docker or ssh', async () => {
-    const loaded = await packagesLoaded(['changes', 'HEAD~1', 'HEAD'], dir);
-    expect(loaded).toEqual(expect.arrayContaining(['execa', 'zod', 'yaml']));
-    for (const heavy of ['dockerode', 'ssh2', 'tar-stream', 'docker-modem']) expect(loaded).not.toContain(heavy);
+  it('changes loads the config parser and starts git itself (no execa), never docker or ssh', async () => {
+    const { packages, own } = await modulesLoaded(['changes', 'HEAD~1', 'HEAD'], dir);
+    expect(packages).toEqual(expect.arrayContaining(['zod', 'yaml']));
+    for (const heavy of ['execa', 'dockerode', 'ssh2', 'tar-stream', 'docker-modem', 'ora']) expect(packages).not.toContain(heavy);
+    expect(own.filter((m) => /^(planners|cli\/actions|cli\/views)\//.test(m) && !/changes/.test(m))).toEqual([]);
   });
 
   it('status lists the docker environments over the engine socket: no dockerode, ssh2 or execa', async () => {
