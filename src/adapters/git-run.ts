@@ -20,11 +20,11 @@ export interface GitRunOptions {
   maxBuffer: number;
 }
 
-function start(args: readonly string[], opts: GitRunOptions, stdout: 'pipe'): ChildProcess {
+function start(args: readonly string[], opts: Omit<GitRunOptions, 'maxBuffer'>): ChildProcess {
   return spawn('git', args, {
     cwd: opts.cwd,
     env: { ...process.env, ...opts.env },
-    stdio: ['ignore', stdout, 'pipe'],
+    stdio: ['ignore', 'pipe', 'pipe'],
     ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGTERM' as const } : {}),
   });
 }
@@ -43,7 +43,7 @@ function collectStderr(proc: ChildProcess): () => string {
 /** Runs git to completion; resolves its whole stdout, or rejects with a GitFailure (or the abort's error). */
 export function runGit(args: readonly string[], opts: GitRunOptions): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const proc = start(args, opts, 'pipe');
+    const proc = start(args, opts);
     const stderr = collectStderr(proc);
     const out: Buffer[] = [];
     let size = 0;
@@ -70,7 +70,7 @@ export function runGit(args: readonly string[], opts: GitRunOptions): Promise<Bu
 /** Runs git with its stdout streamed; the stream ends only after git exited 0, else it errors with `onFail`'s error. */
 export function streamGit(args: readonly string[], opts: Omit<GitRunOptions, 'maxBuffer'>, onFail: (e: GitFailure | Error) => Error): Readable {
   const out = new PassThrough();
-  const proc = start(args, { ...opts, maxBuffer: 0 }, 'pipe');
+  const proc = start(args, opts);
   const stderr = collectStderr(proc);
   let failed: Error | undefined;
   proc.stdout!.pipe(out, { end: false });

@@ -149,7 +149,7 @@ export const buildHandlers: HandlersFor<BuildStep> = {
   async 'build.copy'(step, ctx) {
     // Extracted at / with appDir as the entries' prefix, not into appDir: the engine refuses a
     // symlink that points outside the directory it extracts into ("invalid symlink"), and a full
-    // build's COPY takes any symlink as it is (`lib -> ../shared`, one climbing above /).
+    // build's COPY takes any symlink as it is (`lib -> ../common`, one climbing above /).
     const prefix = step.appDir.replace(/^\/+|\/+$/g, '');
     for (const batch of batches(step.paths, 256 * 1024)) {
       const tar = ctx.ports.git.archive(step.revision, batch, prefix ? { prefix: `${prefix}/` } : {});
