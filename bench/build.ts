@@ -30,6 +30,7 @@ import type { PushResult } from '../src/ports/images.js';
 import { silentLog } from '../src/ports/log.js';
 import { makeGitRepo } from '../test/support/git-repo.js';
 import { startRegistry } from '../test/support/registry.js';
+import { localEngine } from '../test/support/engine.js';
 
 const FILES = arg('files', 20_000);
 const MB = arg('mb', 200);
@@ -76,6 +77,7 @@ const cliPushed = (j: { pushed?: Record<string, PushResult> }) => Object.values(
 
 async function main() {
   const docker = new Docker();
+  const api = localEngine();
   const reg = await startRegistry();
   let repo: Awaited<ReturnType<typeof makeGitRepo>> | undefined;
   const id = `b${process.pid}`;
@@ -97,8 +99,8 @@ changes: { infra: [Dockerfile, .dockerignore], deps: [deps.lock], depsDir: /app/
     await writeFile(configFile, configText);
     const ports = {
       git: gitAt(r.dir),
-      docker: dockerEngine(docker),
-      images: dockerImages(docker, { registry: reg.host, credentials: async () => undefined }),
+      docker: dockerEngine(api),
+      images: dockerImages(api, { registry: reg.host, credentials: async () => undefined }),
       clock: systemClock,
       log: silentLog,
     } as unknown as Ports;

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
+import type { EngineApi } from '../adapters/docker/engine-api.js';
 import { gitAt } from '../adapters/git.js';
 import { systemClock } from '../adapters/clock.js';
-import { engineReads, plainEngineSocket, type EngineReads } from '../adapters/docker/engine-reads.js';
 import { localFiles } from '../adapters/files.js';
 import { nodeHttp } from '../adapters/http.js';
 import { localHooks } from '../adapters/hooks.js';
@@ -28,12 +28,12 @@ import type { Output } from './output.js';
 export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSignal): Ports {
   let client: Promise<Docker> | undefined;
   const dockerClient = () => (client ??= import('../adapters/docker/client.js').then((m) => m.dockerClient()));
-  const engine = lazyPort<DockerPort>(async () => {
-    const [{ dockerEngine }, c] = await Promise.all([import('../adapters/docker/engine.js'), dockerClient()]);
-    return dockerEngine(c);
+  let api: Promise<EngineApi> | undefined;
+  const engineApi = () => (api ??= import('../adapters/docker/client.js').then((m) => m.engineApi(process.env)));
+  const docker = lazyPort<DockerPort>(async () => {
+    const [{ dockerEngine }, a] = await Promise.all([import('../adapters/docker/engine.js'), engineApi()]);
+    return dockerEngine(a);
   }, {});
-  const socket = plainEngineSocket(process.env);
-  const docker = socket ? withReads(engine, engineReads(socket)) : engine;
   const swarm = lazyPort<SwarmPort>(async () => {
     const [{ dockerSwarm }, { loadRegistryCredentials }, c] = await Promise.all([
       import('../adapters/docker/swarm.js'), import('../adapters/docker/registry-auth.js'), dockerClient(),
@@ -43,10 +43,10 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
   }, {});
   const lb = lbHosts({ switchConfig: loaded.config.switch, resolvePath: (p) => configPath(loaded, p), log: out, env: process.env });
   const images = lazyPort<ImagesPort, 'registry'>(async () => {
-    const [{ dockerImages }, { loadRegistryCredentials }, c] = await Promise.all([
-      import('../adapters/docker/images.js'), import('../adapters/docker/registry-auth.js'), dockerClient(),
+    const [{ dockerImages }, { loadRegistryCredentials }, a] = await Promise.all([
+      import('../adapters/docker/images.js'), import('../adapters/docker/registry-auth.js'), engineApi(),
     ]);
-    return dockerImages(c, {
+    return dockerImages(a, {
       registry: loaded.config.registry?.host,
       credentials: () => loadRegistryCredentials(loaded.config.registry!.host, process.env),
       log: out,
@@ -107,11 +107,4 @@ export function wireDoctor(loaded: LoadedConfig, out: Output): DoctorPort {
       log: out,
     });
   }, { nodeVersion: process.versions.node, local: localLbHost('local') });
-}
-
-/** The engine port with its container reads answered by `reads`; the rest stays lazy. */
-function withReads(engine: DockerPort, reads: EngineReads): DockerPort {
-  return new Proxy(engine, {
-    get: (target, prop, receiver) => (Object.hasOwn(reads, prop) ? reads[prop as keyof EngineReads] : Reflect.get(target, prop, receiver)),
-  });
 }

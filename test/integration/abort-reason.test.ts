@@ -15,9 +15,9 @@ import * as tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock.js';
 import { gitAt } from '../../src/adapters/git.js';
-import { dockerClient } from '../../src/adapters/docker/client.js';
 import { dockerEngine } from '../../src/adapters/docker/engine.js';
 import { dockerImages } from '../../src/adapters/docker/images.js';
+import { transports } from '../support/engine.js';
 import { nodeHttp } from '../../src/adapters/http.js';
 import { registryClient } from '../../src/adapters/registry.js';
 import { marathonClient } from '../../src/adapters/scheduler/marathon/client.js';
@@ -160,8 +160,9 @@ describe('an interrupted adapter rejects with the abort reason', () => {
     });
   });
 
-  describe('docker', () => {
-    const docker = dockerClient();
+  // Both engine transports: each aborts its own way (node:http's signal, the modem's abortSignal).
+  describe.each(transports)('docker (%s)', (_, engineApi) => {
+    const docker = engineApi();
     const engine = dockerEngine(docker);
     const name = uniqueName('abort');
     const images = dockerImages(docker, { registry: undefined, credentials: noCredentials });

@@ -18,11 +18,13 @@ import { silentLog, type Log } from '../../src/ports/log.js';
 import { localTags, removeRepositories, uniqueName } from '../support/build.js';
 import { freePort } from '../support/ports.js';
 import { startRegistry, type Registry } from '../support/registry.js';
+import { localEngine } from '../support/engine.js';
 
 const T = 120_000;
 const BASE = 'deployer-base/busybox:latest';
 const docker = new Docker();
-const engine = dockerEngine(docker);
+const api = localEngine();
+const engine = dockerEngine(api);
 const name = uniqueName('img');
 let open: Registry;
 let locked: Registry;
@@ -67,7 +69,7 @@ describe('registry lookups', () => {
   it('reads what a pushed tag is: id equal to the local image id, labels, layers; a missing tag is undefined', async () => {
     const repo = `${locked.host}/deployer-test/${name}`;
     const id = await commitImage(repo, 'lookup');
-    const images = dockerImages(docker, { registry: locked.host, credentials: creds('ci', 'pw'), retry: fast });
+    const images = dockerImages(api, { registry: locked.host, credentials: creds('ci', 'pw'), retry: fast });
     const pushed = await images.push(`${repo}:lookup`, { signal: new AbortController().signal });
     expect(pushed.digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(pushed.layersPushed).toBeGreaterThanOrEqual(1);
@@ -85,10 +87,10 @@ describe('registry lookups', () => {
 
   it('refuses wrong or missing credentials with a PreconditionError, and never retries a 401', async () => {
     const log = recordingLog();
-    const wrong = dockerImages(docker, { registry: locked.host, credentials: creds('ci', 'nope'), retry: fast, log });
+    const wrong = dockerImages(api, { registry: locked.host, credentials: creds('ci', 'nope'), retry: fast, log });
     await expect(wrong.registryAccess()).rejects.toThrow(PreconditionError);
     await expect(wrong.remote(`${locked.host}/x:y`)).rejects.toThrow(/refused the credentials of ci/);
-    const none = dockerImages(docker, { registry: locked.host, credentials: async () => undefined, retry: fast, log });
+    const none = dockerImages(api, { registry: locked.host, credentials: async () => undefined, retry: fast, log });
     await expect(none.registryAccess()).rejects.toThrow(/requires credentials/);
     expect(log.warnings).toEqual([]);
   }, T);
@@ -96,7 +98,7 @@ describe('registry lookups', () => {
   it('retries an unreachable registry with backoff, then fails with StepFailedError', async () => {
     const log = recordingLog();
     const host = `127.0.0.1:${await freePort()}`;
-    const images = dockerImages(docker, { registry: host, credentials: async () => undefined, retry: fast, log });
+    const images = dockerImages(api, { registry: host, credentials: async () => undefined, retry: fast, log });
     const e = await images.remote(`${host}/x:y`).catch((x: unknown) => x);
     expect(e).toBeInstanceOf(StepFailedError);
     expect((e as StepFailedError).message).toMatch(/is unreachable: ECONNREFUSED .*\(3 attempts\)/);
@@ -104,7 +106,7 @@ describe('registry lookups', () => {
   }, T);
 
   it('without a registry, lookups answer undefined and touch nothing', async () => {
-    const images = dockerImages(docker, { registry: undefined, credentials: async () => { throw new Error('must not be read'); } });
+    const images = dockerImages(api, { registry: undefined, credentials: async () => { throw new Error('must not be read'); } });
     await images.registryAccess();
     expect(await images.remote('anything:latest')).toBeUndefined();
   });
@@ -118,7 +120,7 @@ describe('nothing half-tagged', () => {
     const repo = `${locked.host}/deployer-test/${name}`;
     const source = await commitImage(`deployer-test/${name}`, 'src1');
     const log = recordingLog();
-    const images = dockerImages(docker, { registry: locked.host, credentials: creds('ci', 'wrong'), retry: fast, log });
+    const images = dockerImages(api, { registry: locked.host, credentials: creds('ci', 'wrong'), retry: fast, log });
     const target = `${repo}:refused`;
     const e = await run([
       { id: 'tag', kind: 'build.tag', title: 't', source, target, provisional: true },
@@ -139,7 +141,7 @@ describe('nothing half-tagged', () => {
     const target = `${repo}:latest`;
     await engine.tagImage(before, target);
     made.push(target);
-    const images = dockerImages(docker, { registry: host, credentials: async () => undefined, retry: fast });
+    const images = dockerImages(api, { registry: host, credentials: async () => undefined, retry: fast });
     const e = await run([
       { id: 'tag', kind: 'build.tag', title: 't', source: after, target, provisional: true, previousId: before },
       { id: 'push', kind: 'build.push', title: 'p', ref: target },
@@ -153,7 +155,7 @@ describe('nothing half-tagged', () => {
   it('a pushed tag stays', async () => {
     const repo = `${open.host}/deployer-test/${name}`;
     const source = await commitImage(`deployer-test/${name}`, 'src2');
-    const images = dockerImages(docker, { registry: open.host, credentials: async () => undefined, retry: fast });
+    const images = dockerImages(api, { registry: open.host, credentials: async () => undefined, retry: fast });
     const target = `${repo}:kept`;
     await run([
       { id: 'tag', kind: 'build.tag', title: 't', source, target, provisional: true },
@@ -182,7 +184,7 @@ describe('delta steps on an image with a non-root USER', () => {
       { id: 'm', kind: 'build.commit', title: 'm', container, ref: `${repo}:user-delta`, config: { Cmd: ['/bin/sh'], Entrypoint: null, Env: [], ExposedPorts: {}, WorkingDir: '', User: '65534', Labels: {} }, baseLayers: 2, provisional: false },
     ];
     made.push(`${repo}:user-delta`);
-    await execute(makePlan('test', 'test', {}, steps), handlers, { config: {} as never, ports: portsWith(dockerImages(docker, { registry: undefined, credentials: async () => undefined })), signal: new AbortController().signal });
+    await execute(makePlan('test', 'test', {}, steps), handlers, { config: {} as never, ports: portsWith(dockerImages(api, { registry: undefined, credentials: async () => undefined })), signal: new AbortController().signal });
     const out = await execa('docker', ['run', '--rm', '--entrypoint', 'sh', `${repo}:user-delta`, '-c', 'ls /app; cat /tmp/installed-by; id -u']);
     expect(out.stdout.split('\n')).toEqual(['65534', '65534']);
     expect(await engine.inspectContainer(container)).toBeUndefined();
@@ -212,7 +214,7 @@ describe('delta deletions on an image without rmdir', () => {
       { id: 'm', kind: 'build.commit', title: 'm', container, ref: `${repo}:${tag}`, config: { Cmd: ['/bin/sh'], Entrypoint: null, Env: [], ExposedPorts: {}, WorkingDir: '', User: '', Labels: {} }, baseLayers: 2, provisional: false },
     ];
     made.push(`${repo}:${tag}`);
-    await execute(makePlan('test', 'test', {}, steps), handlers, { config: {} as never, ports: portsWith(dockerImages(docker, { registry: undefined, credentials: async () => undefined })), signal: new AbortController().signal });
+    await execute(makePlan('test', 'test', {}, steps), handlers, { config: {} as never, ports: portsWith(dockerImages(api, { registry: undefined, credentials: async () => undefined })), signal: new AbortController().signal });
     return `${repo}:${tag}`;
   };
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/adapters/clock.js';
 import { dockerEngine } from '../../src/adapters/docker/engine.js';
 import { dockerScheduler } from '../../src/adapters/scheduler/docker.js';
+import { localEngine } from '../support/engine.js';
 import type { DeploySpec } from '../../src/core/deploy/spec.js';
 import { StepFailedError } from '../../src/core/errors.js';
 import { appContainers, buildAppImage, expectGoodBackends, removeAppContainers, testDeploySpec, removeImages } from '../support/deploy-images.js';
@@ -17,7 +18,7 @@ const APP = `sched-it-${process.pid}`;
 const REV_GOOD = 'a1b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0';
 const REV_BROKEN = 'b2c3d4e5f6a7b8c9d0a1b2c3d4e5f6a7b8c9d0a1';
 
-const scheduler = dockerScheduler(dockerEngine(new Docker()), { bindAddress: '127.0.0.1', endpoint: 'docker (local engine)', clock: systemClock });
+const scheduler = dockerScheduler(dockerEngine(localEngine()), { bindAddress: '127.0.0.1', endpoint: 'docker (local engine)', clock: systemClock });
 
 const spec = (revision: string, image: string, o: Partial<DeploySpec> = {}) => testDeploySpec(APP, revision, image, o);
 

@@ -1,7 +1,7 @@
-import type Docker from 'dockerode';
 import { dockerignoreMatcher } from '../../core/build/dockerignore.js';
 import { StepFailedError } from '../../core/errors.js';
 import type { BuildRequest } from '../../ports/images.js';
+import { registryHeader, type EngineApi } from './engine-api.js';
 import { engineError } from './engine-errors.js';
 import { filterTar } from './context.js';
 import { DockerStreamError, followStream, type ProgressEvent } from './progress.js';
@@ -12,7 +12,7 @@ import { DockerStreamError, followStream, type ProgressEvent } from './progress.
 
 const TAIL_LINES = 20;
 
-export async function buildImage(docker: Docker, req: BuildRequest, registryConfig: Record<string, { username: string; password: string }> | undefined): Promise<{ id: string }> {
+export async function buildImage(api: EngineApi, req: BuildRequest, registryConfig: Record<string, { username: string; password: string }> | undefined): Promise<{ id: string }> {
   const tail: string[] = [];
   let step: string | undefined;
   let pendingLine = '';
@@ -36,24 +36,29 @@ export async function buildImage(docker: Docker, req: BuildRequest, registryConf
   const context = req.exclude.length ? filterTar(req.context, keep) : req.context;
   let stream: NodeJS.ReadableStream;
   try {
-    stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, {
-      t: req.tag,
-      dockerfile: req.dockerfile,
-      labels: req.labels,
-      buildargs: req.buildArgs,
-      rm: true,
-      forcerm: true,
-      pull: false,
-      ...(registryConfig ? { registryconfig: registryConfig } : {}),
-      abortSignal: req.signal,
-    } as Docker.ImageBuildOptions);
+    stream = await api.stream({
+      method: 'POST',
+      path: '/build',
+      query: {
+        t: req.tag,
+        dockerfile: req.dockerfile,
+        labels: JSON.stringify(req.labels),
+        buildargs: JSON.stringify(req.buildArgs),
+        rm: true,
+        forcerm: true,
+        pull: false,
+      },
+      tar: context as unknown as NodeJS.ReadableStream,
+      headers: registryConfig ? { 'X-Registry-Config': registryHeader(registryConfig) } : {},
+      signal: req.signal,
+    });
   } catch (e) {
     if (req.signal.aborted) throw req.signal.reason;
     throw engineError(`build ${req.tag}`, e);
   }
   let events: ProgressEvent[];
   try {
-    events = await followStream(docker, stream, onEvent);
+    events = await followStream(stream, onEvent);
   } catch (e) {
     if (pendingLine.trim()) onLine(pendingLine);
     if (req.signal.aborted) throw req.signal.reason;

@@ -1,16 +1,22 @@
+import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { PassThrough, type Readable } from 'node:stream';
-import * as tarStream from 'tar-stream';
-import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, ImageInfo, LocalImage } from '../../ports/docker.js';
+import type { ContainerInfo, ContainerSpec, DockerPort, ExecResult, LocalImage } from '../../ports/docker.js';
+import { idPath, imagePath, type EngineApi } from './engine-api.js';
 import { engineError, statusOf } from './engine-errors.js';
 import { labelFilter, toContainerInfo, toImageInfo } from './engine-json.js';
+import { demuxBuffer, FrameDemuxer } from './frames.js';
 import { LineSplitter } from './lines.js';
 
-export function dockerEngine(docker: Docker): DockerPort {
-  return {
+// The DockerPort over the Engine API (engine-api.ts), whichever transport carries it. Each method
+// is one or two API calls; the JSON types are dockerode's, which name the API's own fields.
+
+const filters = (labels: Record<string, string>) => JSON.stringify({ label: labelFilter(labels) });
+
+export function dockerEngine(api: EngineApi): DockerPort {
+  const port: DockerPort = {
     async imageInfo(ref) {
       try {
-        return toImageInfo(await docker.getImage(ref).inspect());
+        return toImageInfo((await api.json<Docker.ImageInspectInfo>({ method: 'GET', path: `/images/${imagePath(ref)}/json` }))!);
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
         throw engineError(`inspect image ${ref}`, e);
@@ -21,14 +27,14 @@ export function dockerEngine(docker: Docker): DockerPort {
       const slash = target.lastIndexOf('/');
       const [repo, tag] = at > slash ? [target.slice(0, at), target.slice(at + 1)] : [target, 'latest'];
       try {
-        await docker.getImage(source).tag({ repo, tag });
+        await api.json({ method: 'POST', path: `/images/${imagePath(source)}/tag`, query: { repo, tag } });
       } catch (e) {
         throw engineError(`tag ${source} as ${target}`, e);
       }
     },
     async removeImage(ref) {
       try {
-        await docker.getImage(ref).remove({ noprune: false });
+        await api.json({ method: 'DELETE', path: `/images/${imagePath(ref)}`, query: { noprune: false } });
       } catch (e) {
         if (statusOf(e) === 404) return;
         throw engineError(`remove image ${ref}`, e);
@@ -37,10 +43,13 @@ export function dockerEngine(docker: Docker): DockerPort {
 
     async listImages(repositories) {
       try {
-        const [images, containers] = await Promise.all([docker.listImages({ all: false }), docker.listContainers({ all: true })]);
-        const used = new Set(containers.map((c) => c.ImageID));
+        const [images, containers] = await Promise.all([
+          api.json<Docker.ImageInfo[]>({ method: 'GET', path: '/images/json' }),
+          api.json<Docker.ContainerInfo[]>({ method: 'GET', path: '/containers/json', query: { all: true } }),
+        ]);
+        const used = new Set((containers ?? []).map((c) => c.ImageID));
         const ours = (ref: string) => repositories.some((r) => ref.startsWith(`${r}:`) || ref.startsWith(`${r}@`));
-        return images.flatMap((i): LocalImage[] => {
+        return (images ?? []).flatMap((i): LocalImage[] => {
           const refs = [...(i.RepoTags ?? []), ...(i.RepoDigests ?? [])].filter(ours);
           return refs.length ? [{ id: i.Id, refs, size: i.Size, created: new Date(i.Created * 1000), labels: i.Labels ?? {}, inUse: used.has(i.Id) }] : [];
         });
@@ -58,41 +67,45 @@ export function dockerEngine(docker: Docker): DockerPort {
         (bindings[key] ??= []).push({ HostIp: p.hostIp, HostPort: p.hostPort ? String(p.hostPort) : '' });
       }
       try {
-        const c = await docker.createContainer({
-          Image: spec.image,
-          ...(spec.name ? { name: spec.name } : {}),
-          ...(spec.cmd ? { Cmd: spec.cmd } : {}),
-          ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
-          Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
-          Labels: spec.labels ?? {},
-          ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
-          ...(spec.user ? { User: spec.user } : {}),
-          ExposedPorts: exposed,
-          HostConfig: {
-            PortBindings: bindings,
-            RestartPolicy: { Name: spec.restartPolicy ?? 'no' },
-            ...(spec.network ? { NetworkMode: spec.network } : {}),
+        const c = await api.json<{ Id: string }>({
+          method: 'POST',
+          path: '/containers/create',
+          query: { name: spec.name },
+          json: {
+            Image: spec.image,
+            ...(spec.cmd ? { Cmd: spec.cmd } : {}),
+            ...(spec.entrypoint ? { Entrypoint: spec.entrypoint } : {}),
+            Env: Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`),
+            Labels: spec.labels ?? {},
+            ...(spec.workingDir ? { WorkingDir: spec.workingDir } : {}),
+            ...(spec.user ? { User: spec.user } : {}),
+            ExposedPorts: exposed,
+            HostConfig: {
+              PortBindings: bindings,
+              RestartPolicy: { Name: spec.restartPolicy ?? 'no' },
+              ...(spec.network ? { NetworkMode: spec.network } : {}),
+            },
+            ...(spec.network && spec.networkAliases
+              ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.networkAliases } } } }
+              : {}),
           },
-          ...(spec.network && spec.networkAliases
-            ? { NetworkingConfig: { EndpointsConfig: { [spec.network]: { Aliases: spec.networkAliases } } } }
-            : {}),
         });
-        return c.id;
+        return c!.Id;
       } catch (e) {
         throw engineError(`create a container from ${spec.image}`, e);
       }
     },
     async startContainer(id) {
       try {
-        await docker.getContainer(id).start();
+        await api.json({ method: 'POST', path: `/containers/${idPath(id)}/start` });
       } catch (e) {
-        if (statusOf(e) === 304) return;
+        if (statusOf(e) === 304) return; // already running
         throw engineError(`start container ${id.slice(0, 12)}`, e);
       }
     },
     async removeContainer(id) {
       try {
-        await docker.getContainer(id).remove({ force: true, v: true });
+        await api.json({ method: 'DELETE', path: `/containers/${idPath(id)}`, query: { force: true, v: true } });
       } catch (e) {
         // 409 "removal already in progress" means someone else is finishing the job.
         if (statusOf(e) === 404 || statusOf(e) === 409) return;
@@ -101,7 +114,7 @@ export function dockerEngine(docker: Docker): DockerPort {
     },
     async inspectContainer(id) {
       try {
-        return toContainerInfo(await docker.getContainer(id).inspect());
+        return toContainerInfo((await api.json<Docker.ContainerInspectInfo>({ method: 'GET', path: `/containers/${idPath(id)}/json` }))!);
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
         throw engineError(`inspect container ${id.slice(0, 12)}`, e);
@@ -109,8 +122,8 @@ export function dockerEngine(docker: Docker): DockerPort {
     },
     async listContainers(labels) {
       try {
-        const list = await docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
-        const infos = await Promise.all(list.map((c) => this.inspectContainer(c.Id)));
+        const list = await api.json<{ Id: string }[]>({ method: 'GET', path: '/containers/json', query: { all: true, filters: filters(labels) } });
+        const infos = await Promise.all((list ?? []).map((c) => port.inspectContainer(c.Id)));
         return infos.filter((i): i is ContainerInfo => i !== undefined);
       } catch (e) {
         throw engineError('list containers', e);
@@ -118,8 +131,10 @@ export function dockerEngine(docker: Docker): DockerPort {
     },
     async logs(id, tailLines) {
       try {
-        const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: tailLines, follow: false })) as unknown as Buffer;
-        return demuxBuffer(buf);
+        const res = await api.stream({ method: 'GET', path: `/containers/${idPath(id)}/logs`, query: { stdout: true, stderr: true, tail: tailLines } });
+        const chunks: Buffer[] = [];
+        for await (const c of res) chunks.push(c as Buffer);
+        return demuxBuffer(Buffer.concat(chunks));
       } catch (e) {
         if (statusOf(e) === 404) return '';
         throw engineError(`read logs of ${id.slice(0, 12)}`, e);
@@ -128,26 +143,31 @@ export function dockerEngine(docker: Docker): DockerPort {
 
     async exec(id, cmd, opts = {}): Promise<ExecResult> {
       try {
-        const ex = await docker.getContainer(id).exec({
-          Cmd: cmd,
-          AttachStdout: true,
-          AttachStderr: true,
-          Tty: false,
-          Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
-          ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
-          ...(opts.user ? { User: opts.user } : {}),
+        const ex = await api.json<{ Id: string }>({
+          method: 'POST',
+          path: `/containers/${idPath(id)}/exec`,
+          json: {
+            Cmd: cmd,
+            AttachStdout: true,
+            AttachStderr: true,
+            Tty: false,
+            Env: Object.entries(opts.env ?? {}).map(([k, v]) => `${k}=${v}`),
+            ...(opts.workingDir ? { WorkingDir: opts.workingDir } : {}),
+            ...(opts.user ? { User: opts.user } : {}),
+          },
         });
-        const stream = await ex.start({ hijack: true, stdin: false });
-        const out = new PassThrough();
-        const err = new PassThrough();
+        const execPath = `/exec/${idPath(ex!.Id)}`;
+        opts.signal?.throwIfAborted();
+        const stream = await api.hijack({ method: 'POST', path: `${execPath}/start`, json: { Detach: false, Tty: false } });
         const chunks = { stdout: [] as Buffer[], stderr: [] as Buffer[] };
         const lines = {
           stdout: new LineSplitter((l) => opts.onLine?.(l, 'stdout')),
           stderr: new LineSplitter((l) => opts.onLine?.(l, 'stderr')),
         };
-        out.on('data', (b: Buffer) => { chunks.stdout.push(b); lines.stdout.push(b); });
-        err.on('data', (b: Buffer) => { chunks.stderr.push(b); lines.stderr.push(b); });
-        docker.modem.demuxStream(stream, out, err);
+        const frames = new FrameDemuxer((b, s) => {
+          chunks[s].push(b);
+          lines[s].push(b);
+        });
         await new Promise<void>((resolve, reject) => {
           const onAbort = () => {
             stream.destroy();
@@ -155,15 +175,20 @@ export function dockerEngine(docker: Docker): DockerPort {
           };
           if (opts.signal?.aborted) return onAbort();
           opts.signal?.addEventListener('abort', onAbort, { once: true });
-          stream.on('end', () => { opts.signal?.removeEventListener('abort', onAbort); resolve(); });
-          stream.on('close', () => { opts.signal?.removeEventListener('abort', onAbort); resolve(); });
+          const finish = () => {
+            opts.signal?.removeEventListener('abort', onAbort);
+            resolve();
+          };
+          stream.on('data', (b: Buffer) => frames.push(b));
+          stream.on('end', finish);
+          stream.on('close', finish);
           stream.on('error', reject);
         });
         lines.stdout.flush();
         lines.stderr.flush();
-        const info = await ex.inspect();
+        const info = await api.json<{ ExitCode: number | null }>({ method: 'GET', path: `${execPath}/json` });
         return {
-          exitCode: info.ExitCode ?? -1,
+          exitCode: info?.ExitCode ?? -1,
           stdout: Buffer.concat(chunks.stdout).toString('utf8'),
           stderr: Buffer.concat(chunks.stderr).toString('utf8'),
         };
@@ -174,58 +199,36 @@ export function dockerEngine(docker: Docker): DockerPort {
     },
     async putArchive(id, tar, path) {
       try {
-        await docker.getContainer(id).putArchive(tar as NodeJS.ReadableStream, { path });
+        await api.json({ method: 'PUT', path: `/containers/${idPath(id)}/archive`, query: { path }, tar: tar as NodeJS.ReadableStream });
       } catch (e) {
         throw engineError(`copy files into ${path} of ${id.slice(0, 12)}`, e);
       }
     },
     async getArchive(id, path) {
       try {
-        return (await docker.getContainer(id).getArchive({ path })) as unknown as Readable;
+        return await api.stream({ method: 'GET', path: `/containers/${idPath(id)}/archive`, query: { path } });
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
         throw engineError(`copy ${path} out of ${id.slice(0, 12)}`, e);
       }
     },
     async isEmptyDirectory(id, path) {
-      const tar = await this.getArchive(id, path);
+      const tar = await port.getArchive(id, path);
       if (!tar) return false;
-      // The archive of a directory starts with the directory's own entry; a second entry means it
-      // has content, so reading stops there (a big directory is never read through).
-      return new Promise<boolean>((resolve, reject) => {
-        const extract = tarStream.extract();
-        let entries = 0;
-        let isDir = false;
-        const done = (empty: boolean) => {
-          tar.destroy();
-          extract.destroy();
-          resolve(empty);
-        };
-        extract.on('entry', (h, body, next) => {
-          entries++;
-          if (entries > 1) return done(false);
-          isDir = h.type === 'directory';
-          body.on('end', next);
-          body.resume();
-        });
-        extract.on('finish', () => done(entries === 1 && isDir));
-        extract.on('error', (e) => reject(engineError(`read ${path} of ${id.slice(0, 12)}`, e)));
-        tar.on('error', (e) => reject(engineError(`read ${path} of ${id.slice(0, 12)}`, e)));
-        tar.pipe(extract);
-      });
+      return firstEntryOnly(tar, (e) => engineError(`read ${path} of ${id.slice(0, 12)}`, e));
     },
 
     async createNetwork(name, labels) {
       try {
-        const n = await docker.createNetwork({ Name: name, Labels: labels, CheckDuplicate: true });
-        return n.id;
+        const n = await api.json<{ Id: string }>({ method: 'POST', path: '/networks/create', json: { Name: name, Labels: labels, CheckDuplicate: true } });
+        return n!.Id;
       } catch (e) {
         throw engineError(`create network ${name}`, e);
       }
     },
     async removeNetwork(idOrName) {
       try {
-        await docker.getNetwork(idOrName).remove();
+        await api.json({ method: 'DELETE', path: `/networks/${idPath(idOrName)}` });
       } catch (e) {
         if (statusOf(e) === 404) return;
         throw engineError(`remove network ${idOrName}`, e);
@@ -233,23 +236,42 @@ export function dockerEngine(docker: Docker): DockerPort {
     },
     async listNetworks(labels) {
       try {
-        const list = await docker.listNetworks({ filters: { label: labelFilter(labels) } });
-        return list.map((n) => ({ id: n.Id, name: n.Name }));
+        const list = await api.json<{ Id: string; Name: string }[]>({ method: 'GET', path: '/networks', query: { filters: filters(labels) } });
+        return (list ?? []).map((n) => ({ id: n.Id, name: n.Name }));
       } catch (e) {
         throw engineError('list networks', e);
       }
     },
   };
+  return port;
 }
 
-/** Docker's multiplexed log format: 8-byte headers (stream, 0,0,0, big-endian length), then data. */
-export function demuxBuffer(buf: Buffer): string {
-  const parts: Buffer[] = [];
-  let i = 0;
-  while (i + 8 <= buf.length) {
-    const len = buf.readUInt32BE(i + 4);
-    parts.push(buf.subarray(i + 8, i + 8 + len));
-    i += 8 + len;
-  }
-  return Buffer.concat(parts).toString('utf8');
+/**
+ * Whether a directory's archive holds only the directory itself. The archive starts with the
+ * directory's own entry; a second entry means it has content, so reading stops there (a big
+ * directory is never read through). tar-stream loads here, not with the engine: status never needs it.
+ */
+async function firstEntryOnly(tar: Readable, fail: (e: unknown) => Error): Promise<boolean> {
+  const tarStream = await import('tar-stream');
+  return new Promise<boolean>((resolve, reject) => {
+    const extract = tarStream.extract();
+    let entries = 0;
+    let isDir = false;
+    const done = (empty: boolean) => {
+      tar.destroy();
+      extract.destroy();
+      resolve(empty);
+    };
+    extract.on('entry', (h, body, next) => {
+      entries++;
+      if (entries > 1) return done(false);
+      isDir = h.type === 'directory';
+      body.on('end', next);
+      body.resume();
+    });
+    extract.on('finish', () => done(entries === 1 && isDir));
+    extract.on('error', (e) => reject(fail(e)));
+    tar.on('error', (e) => reject(fail(e)));
+    tar.pipe(extract);
+  });
 }

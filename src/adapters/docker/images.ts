@@ -1,16 +1,16 @@
 import { systemClock } from '../clock.js';
-import type Docker from 'dockerode';
 import { type RetryPolicy } from '../../core/build/retry.js';
 import type { ImagesPort } from '../../ports/images.js';
 import type { Log } from '../../ports/log.js';
 import { registryClient, type RegistryClient } from '../registry.js';
 import { buildImage } from './build.js';
+import type { EngineApi } from './engine-api.js';
 import { commitContainer } from './commit.js';
 import { authConfig, type CredentialsLoader, type RegistryCredentials } from './registry-auth.js';
 import { snapshotImage } from './snapshot.js';
 import { pullImage, pushImage, type TransferDeps } from './transfer.js';
 
-// The ImagesPort over dockerode (build, commit, push, pull, export) and the registry's HTTP API
+// The ImagesPort over the Engine API (build, commit, push, pull, export) and the registry's HTTP API
 // (lookups). Construction does no I/O: credentials are read on first use.
 
 export interface ImagesAdapterOptions {
@@ -24,14 +24,14 @@ export interface ImagesAdapterOptions {
 
 const defaultSleep = systemClock.sleep;
 
-export function dockerImages(docker: Docker, opts: ImagesAdapterOptions): ImagesPort {
+export function dockerImages(api: EngineApi, opts: ImagesAdapterOptions): ImagesPort {
   const host = opts.registry;
   let creds: Promise<RegistryCredentials | undefined> | undefined;
   const credentials = () => (creds ??= host ? opts.credentials() : Promise.resolve(undefined));
   let client: RegistryClient | undefined;
   const registry = () => (client ??= registryClient({ host: host!, credentials, log: opts.log, retry: opts.retry, sleep: opts.sleep }));
   const transfer: TransferDeps = {
-    docker,
+    api,
     auth: async () => (host ? authConfig(host, await credentials()) : undefined),
     log: opts.log,
     retry: opts.retry,
@@ -50,11 +50,11 @@ export function dockerImages(docker: Docker, opts: ImagesAdapterOptions): Images
     },
     async build(req) {
       const auth = host ? authConfig(host, await credentials()) : undefined;
-      return buildImage(docker, req, auth ? { [host!]: { username: auth.username, password: auth.password } } : undefined);
+      return buildImage(api, req, auth ? { [host!]: { username: auth.username, password: auth.password } } : undefined);
     },
     push: (ref, o) => pushImage(transfer, ref, o),
     pull: (ref, o) => pullImage(transfer, ref, o),
-    commit: (req) => commitContainer(docker, req),
-    snapshot: (image, o) => snapshotImage(docker, image, o.signal),
+    commit: (req) => commitContainer(api, req),
+    snapshot: (image, o) => snapshotImage(api, image, o.signal),
   };
 }

@@ -1,7 +1,7 @@
-import type Docker from 'dockerode';
+import { LineSplitter } from './lines.js';
 
 // The engine reports build and push failures as {error, errorDetail} frames inside an HTTP 200
-// stream, and followProgress also "finishes" on a truncated stream. So: check every frame, and let
+// stream, and a stream cut short just ends like a whole one. So: check every frame, and let
 // the caller demand the frame that proves success (aux.ID for a build, aux.Digest for a push).
 
 export interface ProgressEvent {
@@ -22,21 +22,37 @@ export class DockerStreamError extends Error {
   }
 }
 
-export function followStream(
-  docker: Docker,
-  stream: NodeJS.ReadableStream,
-  onEvent?: (e: ProgressEvent) => void,
-): Promise<ProgressEvent[]> {
+/** Follows a progress stream (newline-delimited JSON) to its end: every frame, then all of them. */
+export function followStream(stream: NodeJS.ReadableStream, onEvent?: (e: ProgressEvent) => void): Promise<ProgressEvent[]> {
   return new Promise((resolve, reject) => {
-    docker.modem.followProgress(
-      stream,
-      (err: Error | null, events: ProgressEvent[]) => {
-        if (err) return reject(err);
-        const bad = events.find((e) => e.error || e.errorDetail);
-        if (bad) return reject(new DockerStreamError(bad.errorDetail?.message ?? bad.error ?? 'unknown error', bad.errorDetail?.code, events));
-        resolve(events);
-      },
-      onEvent,
-    );
+    const events: ProgressEvent[] = [];
+    let settled = false;
+    const settle = (err?: unknown) => {
+      if (settled) return;
+      settled = true;
+      if (err) return reject(err);
+      const bad = events.find((e) => e.error || e.errorDetail);
+      if (bad) return reject(new DockerStreamError(bad.errorDetail?.message ?? bad.error ?? 'unknown error', bad.errorDetail?.code, events));
+      resolve(events);
+    };
+    const lines = new LineSplitter((line) => {
+      if (settled || !line.trim()) return;
+      let e: ProgressEvent;
+      try {
+        e = JSON.parse(line) as ProgressEvent;
+      } catch {
+        return settle(new Error(`the engine sent a progress line that is not JSON: ${JSON.stringify(line.slice(0, 120))}`));
+      }
+      events.push(e);
+      onEvent?.(e);
+    });
+    stream.on('data', (b: Buffer) => lines.push(b));
+    stream.on('error', settle);
+    const end = () => {
+      lines.flush();
+      settle();
+    };
+    stream.on('end', end);
+    stream.on('close', end);
   });
 }

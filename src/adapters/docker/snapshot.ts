@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type Docker from 'dockerode';
+import { idPath, type EngineApi } from './engine-api.js';
 import * as tarStream from 'tar-stream';
 import type { FsEntry, FsManifest, FsType } from '../../core/build/fs-diff.js';
 import { engineError } from './engine-errors.js';
@@ -79,22 +79,26 @@ export async function hashTar(stream: NodeJS.ReadableStream, signal?: AbortSigna
   return manifest;
 }
 
-export async function snapshotImage(docker: Docker, image: string, signal: AbortSignal): Promise<FsManifest> {
+export async function snapshotImage(api: EngineApi, image: string, signal: AbortSignal): Promise<FsManifest> {
   let id: string;
   try {
     // The command is never run; it only satisfies images that have none.
-    const c = await docker.createContainer({ Image: image, Entrypoint: ['/deployer-verify-never-started'], Cmd: [], Labels: { 'deployer.verify': 'snapshot' } });
-    id = c.id;
+    const c = await api.json<{ Id: string }>({
+      method: 'POST',
+      path: '/containers/create',
+      json: { Image: image, Entrypoint: ['/deployer-verify-never-started'], Cmd: [], Labels: { 'deployer.verify': 'snapshot' } },
+    });
+    id = c!.Id;
   } catch (e) {
     throw engineError(`create a container from ${image} to read its file system`, e);
   }
   try {
-    const stream = (await docker.getContainer(id).export()) as unknown as NodeJS.ReadableStream;
+    const stream = await api.stream({ method: 'GET', path: `/containers/${idPath(id)}/export`, signal });
     return await hashTar(stream, signal);
   } catch (e) {
     if (signal.aborted) throw signal.reason;
     throw engineError(`export the file system of ${image}`, e);
   } finally {
-    await docker.getContainer(id).remove({ force: true, v: true }).catch(() => {});
+    await api.json({ method: 'DELETE', path: `/containers/${idPath(id)}`, query: { force: true, v: true } }).catch(() => {});
   }
 }

@@ -1,7 +1,7 @@
 import type Docker from 'dockerode';
 import { PreconditionError } from '../../core/errors.js';
 import type { SwarmNode, SwarmPort, SwarmService, SwarmTask } from '../../ports/swarm.js';
-import { demuxBuffer } from './engine.js';
+import { demuxBuffer } from './frames.js';
 import { engineError, statusOf } from './engine-errors.js';
 import { authConfig, registryKey, type CredentialsLoader } from './registry-auth.js';
 import { labelFilter } from './engine-json.js';

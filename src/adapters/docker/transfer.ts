@@ -1,10 +1,10 @@
-import type Docker from 'dockerode';
 import { PreconditionError, StepFailedError } from '../../core/errors.js';
 import { backoffDelay, DEFAULT_RETRY, isTransientMessage, type RetryPolicy } from '../../core/build/retry.js';
 import { parseRef } from '../../core/build/refs.js';
 import { redactText, sensitive } from '../../core/sensitive.js';
 import type { PushResult, TransferOptions } from '../../ports/images.js';
 import type { Log } from '../../ports/log.js';
+import { imagePath, registryHeader, type EngineApi } from './engine-api.js';
 import { daemonMessage } from './engine-errors.js';
 import { humanBytes } from '../../core/bytes.js';
 import { followStream, type ProgressEvent } from './progress.js';
@@ -20,7 +20,7 @@ export interface AuthConfig {
 }
 
 export interface TransferDeps {
-  docker: Docker;
+  api: EngineApi;
   auth: () => Promise<AuthConfig | undefined>;
   log?: Log;
   retry?: RetryPolicy;
@@ -139,6 +139,9 @@ function abandonAfterAbort(stream: NodeJS.ReadableStream, signal: AbortSignal, m
   };
 }
 
+/** The engine needs the header even when it carries nothing (an anonymous push), as the CLI sends it. */
+const authHeader = (auth: AuthConfig | undefined): Record<string, string> => ({ 'X-Registry-Auth': registryHeader(auth ?? {}) });
+
 export async function pushImage(deps: TransferDeps, ref: string, opts: TransferOptions): Promise<PushResult> {
   const { repository, tag } = parseRef(ref);
   const auth = await deps.auth();
@@ -150,11 +153,11 @@ export async function pushImage(deps: TransferDeps, ref: string, opts: TransferO
       // test/faults/signals-build.test.ts), so an interrupted push is followed to its end and the
       // caller reports what landed (a second Ctrl-C still exits at once).
       opts.signal.throwIfAborted();
-      const stream = await deps.docker.getImage(repository).push({ tag, ...(auth ? { authconfig: auth } : {}) } as Docker.ImagePushOptions);
+      const stream = await deps.api.stream({ method: 'POST', path: `/images/${imagePath(repository)}/push`, query: { tag }, headers: authHeader(auth) });
       const giveUp = abandonAfterAbort(stream, opts.signal, PUSH_DRAIN_MS);
       try {
         await Promise.race([
-          followStream(deps.docker, stream, (e) => {
+          followStream(stream, (e) => {
             const line = tally.add(e);
             if (line) opts.onProgress?.(`push ${ref}: ${line}`);
           }),
@@ -182,8 +185,9 @@ export async function pullImage(deps: TransferDeps, ref: string, opts: TransferO
   const auth = await deps.auth();
   try {
     await withRetry(deps, `pull ${ref}`, opts.signal, async () => {
-      const stream = (await deps.docker.pull(ref, { ...(auth ? { authconfig: auth } : {}), abortSignal: opts.signal })) as NodeJS.ReadableStream;
-      await followStream(deps.docker, stream, (e) => {
+      const { repository, tag } = parseRef(ref);
+      const stream = await deps.api.stream({ method: 'POST', path: '/images/create', query: { fromImage: repository, tag }, headers: authHeader(auth), signal: opts.signal });
+      await followStream(stream, (e) => {
         if (e.id && e.status) opts.onProgress?.(`pull ${ref}: ${e.id}: ${e.status.toLowerCase()} ${e.progress ?? ''}`.trim());
       });
     });
