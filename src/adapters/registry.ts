@@ -1,5 +1,6 @@
 import { abortedOr } from './abort.js';
 import { systemClock } from './clock.js';
+import { exchange, type ExchangeInit, type ReadResponse } from './http-exchange.js';
 import { PreconditionError, StepFailedError } from '../core/errors.js';
 import { backoffDelay, DEFAULT_RETRY, isTransientMessage, isTransientStatus, type RetryPolicy } from '../core/build/retry.js';
 import { parseRef } from '../core/build/refs.js';
@@ -53,18 +54,11 @@ export function isLoopbackHost(host: string): boolean {
 }
 
 function transportMessage(e: unknown): string {
-  const err = e as { message?: string; cause?: { code?: string; message?: string } };
-  const cause = err?.cause;
-  return cause?.code ? `${cause.code}${cause.message ? ` (${cause.message})` : ''}` : (err?.message ?? String(e));
+  const err = e as { code?: string; message?: string };
+  return err?.code ? `${err.code}${err.message ? ` (${err.message})` : ''}` : (err?.message ?? String(e));
 }
 
 const defaultSleep = systemClock.sleep;
-
-/** The response with its body already read (null for the statuses that may not carry one). */
-async function whole(res: Response): Promise<Response> {
-  const body = res.status === 204 || res.status === 304 ? null : await res.arrayBuffer();
-  return new Response(body, { status: res.status, statusText: res.statusText, headers: res.headers });
-}
 
 export function registryClient(opts: RegistryClientOptions) {
   const { host } = opts;
@@ -91,25 +85,22 @@ export function registryClient(opts: RegistryClientOptions) {
   }
 
   /**
-   * One HTTP exchange with retries on transport failures and 5xx. The body is read here, inside
-   * the attempt and its timeout: a connection cut (or stalled) in the middle of a manifest or
-   * config blob is retried like one refused, not a crash in the caller's res.json(). Everything
-   * this client reads is small (manifests, image configs, tokens).
+   * One HTTP exchange with retries on transport failures and 5xx. The body is read inside the
+   * attempt and its timeout (http-exchange.ts): a connection cut (or stalled) in the middle of a
+   * manifest or config blob is retried like one refused, not a crash in the caller's res.json().
+   * Everything this client reads is small (manifests, image configs, tokens).
    */
-  async function fetchRetrying(url: string, init: RequestInit, signal?: AbortSignal): Promise<Response> {
+  async function fetchRetrying(url: string, init: Omit<ExchangeInit, 'timeoutMs' | 'signal'>, signal?: AbortSignal): Promise<ReadResponse> {
     for (let attempt = 1; ; attempt++) {
-      const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
-      const s = signal ? AbortSignal.any([signal, timeout]) : timeout;
       let failure: string;
       try {
-        const res = await fetch(url, { ...init, signal: s, redirect: 'follow' });
-        if (!isTransientStatus(res.status)) return await whole(res);
+        const res = await exchange(url, { ...init, timeoutMs: REQUEST_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+        if (!isTransientStatus(res.status)) return res;
         failure = `HTTP ${res.status} ${res.statusText}`;
-        await res.body?.cancel();
       } catch (e) {
         if (signal?.aborted) throw signal.reason;
         failure = transportMessage(e);
-        if (!isTransientMessage(failure) && !/fetch failed|ECONN|ENOTFOUND|EAI_AGAIN|timeout|aborted|UND_ERR_SOCKET|other side closed|terminated/i.test(failure)) {
+        if (!isTransientMessage(failure) && !/ECONN|ENOTFOUND|EAI_AGAIN|EPIPE|timeout|aborted|socket hang up/i.test(failure)) {
           throw new StepFailedError(`registry ${host}: ${failure}`, { cause: e, code: 'registry.failed' });
         }
       }
@@ -146,16 +137,15 @@ export function registryClient(opts: RegistryClientOptions) {
   }
 
   /** One request with the auth handshake; 401 after authenticating is a PreconditionError. */
-  async function send(method: string, path: string, o: { accept?: string | undefined; headers?: Record<string, string>; body?: Uint8Array } = {}, signal?: AbortSignal): Promise<Response> {
+  async function send(method: string, path: string, o: { accept?: string | undefined; headers?: Record<string, string>; body?: Uint8Array } = {}, signal?: AbortSignal): Promise<ReadResponse> {
     const url = /^https?:/.test(path) ? path : `${base}${path}`;
     const headers: Record<string, string> = { ...(o.accept ? { accept: o.accept } : {}), ...o.headers };
-    const init = (): RequestInit => ({ method, headers, ...(o.body ? { body: Buffer.from(o.body) } : {}) });
+    const init = () => ({ method, headers, ...(o.body ? { body: o.body } : {}) });
     const c = await credentials();
     if (scheme === 'basic' && c) headers.authorization = basic(c);
     let res = await fetchRetrying(url, init(), signal);
     if (res.status !== 401) return res;
     const challenge = res.headers.get('www-authenticate') ?? '';
-    await res.body?.cancel();
     if (/^bearer/i.test(challenge)) {
       scheme = 'bearer';
       headers.authorization = `Bearer ${await bearerToken(challenge, c, signal)}`;
@@ -166,7 +156,6 @@ export function registryClient(opts: RegistryClientOptions) {
     }
     res = await fetchRetrying(url, init(), signal);
     if (res.status === 401 || res.status === 403) {
-      await res.body?.cancel();
       throw authError(res.status, c, path);
     }
     return res;
@@ -174,7 +163,7 @@ export function registryClient(opts: RegistryClientOptions) {
 
   const get = (path: string, accept: string | undefined, signal?: AbortSignal) => send('GET', path, { accept }, signal);
 
-  async function expectStatus(res: Response, ok: number[], what: string): Promise<Response> {
+  async function expectStatus(res: ReadResponse, ok: number[], what: string): Promise<ReadResponse> {
     if (ok.includes(res.status)) return res;
     const text = await res.text().catch(() => '');
     if (res.status === 405 && /UNSUPPORTED/.test(text)) {
@@ -189,17 +178,14 @@ export function registryClient(opts: RegistryClientOptions) {
   /** Uploads a blob unless the repository has it already (monolithic: POST a session, PUT the bytes). */
   async function putBlob(path: string, digest: string, bytes: Uint8Array, signal?: AbortSignal): Promise<void> {
     const head = await send('HEAD', `/v2/${path}/blobs/${digest}`, {}, signal);
-    await head.body?.cancel();
     if (head.ok) return;
     const session = await expectStatus(await send('POST', `/v2/${path}/blobs/uploads/`, {}, signal), [202], `starting an upload to ${path}`);
-    await session.body?.cancel();
     const location = new URL(session.headers.get('location') ?? '', base);
     location.searchParams.set('digest', digest);
     const done = await expectStatus(await send('PUT', location.href, { headers: { 'content-type': 'application/octet-stream' }, body: bytes }, signal), [201], `uploading ${digest} to ${path}`);
-    await done.body?.cancel();
   }
 
-  async function json<T>(res: Response, what: string, signal?: AbortSignal): Promise<T> {
+  async function json<T>(res: ReadResponse, what: string, signal?: AbortSignal): Promise<T> {
     if (!res.ok) {
       const text = await res.text().catch(() => '');
       throw new StepFailedError(`registry ${host}: ${what} answered HTTP ${res.status}: ${text.slice(0, 200)}`, { code: 'registry.failed' });
@@ -219,44 +205,42 @@ export function registryClient(opts: RegistryClientOptions) {
     /** Blob bytes; undefined when the repository does not have it. */
     async blob(repo: string, digest: string, signal?: AbortSignal): Promise<Uint8Array | undefined> {
       const res = await get(`/v2/${parseRef(repo).path}/blobs/${digest}`, undefined, signal);
-      if (res.status === 404) return void (await res.body?.cancel());
+      if (res.status === 404) return undefined;
       await expectStatus(res, [200], `blob ${digest} of ${repo}`);
-      return new Uint8Array(await res.arrayBuffer());
+      return res.bytes();
     },
 
     /** The manifest under a tag or digest as stored, with its digest; undefined when absent. */
     async manifest(ref: string, signal?: AbortSignal): Promise<{ digest: string; mediaType: string; body: Uint8Array } | undefined> {
       const { path, tag } = parseRef(ref);
       const res = await get(`/v2/${path}/manifests/${tag}`, MANIFEST_TYPES, signal);
-      if (res.status === 404) return void (await res.body?.cancel());
+      if (res.status === 404) return undefined;
       await expectStatus(res, [200], `manifest ${ref}`);
-      return { digest: res.headers.get('docker-content-digest') ?? '', mediaType: res.headers.get('content-type') ?? '', body: new Uint8Array(await res.arrayBuffer()) };
+      return { digest: res.headers.get('docker-content-digest') ?? '', mediaType: res.headers.get('content-type') ?? '', body: res.bytes() };
     },
 
     async putManifest(ref: string, mediaType: string, body: Uint8Array, signal?: AbortSignal): Promise<string> {
       const { path, tag } = parseRef(ref);
       const res = await expectStatus(await send('PUT', `/v2/${path}/manifests/${tag}`, { headers: { 'content-type': mediaType }, body }, signal), [201], `putting the manifest ${ref}`);
-      await res.body?.cancel();
       return res.headers.get('docker-content-digest') ?? '';
     },
 
     /** Every tag of a repository (none when the registry does not know it). */
     async tags(repo: string, signal?: AbortSignal): Promise<string[]> {
       const res = await get(`/v2/${parseRef(repo).path}/tags/list`, undefined, signal);
-      if (res.status === 404) return (await res.body?.cancel(), []);
+      if (res.status === 404) return [];
       return (await json<{ tags?: string[] | null }>(res, `tags of ${repo}`)).tags ?? [];
     },
 
     /** Deletes a manifest by digest, and with it every tag naming it; blobs stay until the registry's own GC. */
     async deleteManifest(repo: string, digest: string, signal?: AbortSignal): Promise<void> {
       const res = await send('DELETE', `/v2/${parseRef(repo).path}/manifests/${digest}`, {}, signal);
-      if (res.status === 404) return void (await res.body?.cancel());
-      await (await expectStatus(res, [202], `deleting ${repo}@${digest}`)).body?.cancel();
+      if (res.status === 404) return undefined;
+      await expectStatus(res, [202], `deleting ${repo}@${digest}`);
     },
 
     async ping(signal?: AbortSignal): Promise<void> {
       const res = await get('/v2/', undefined, signal);
-      await res.body?.cancel();
       if (res.status === 403) throw authError(403, await credentials(), '/v2/');
       if (!res.ok) throw new StepFailedError(`registry ${host}: GET /v2/ answered HTTP ${res.status}`, { code: 'registry.failed' });
     },
@@ -267,7 +251,6 @@ export function registryClient(opts: RegistryClientOptions) {
      */
     async pushProbe(repository: string, signal?: AbortSignal): Promise<void> {
       const res = await send('POST', `/v2/${repository}/blobs/uploads/`, {}, signal);
-      await res.body?.cancel();
       if (res.status !== 202) {
         throw new PreconditionError(`registry ${host}: may not push to ${repository} (starting an upload answered HTTP ${res.status})`, {
           hint: 'give the user push permission on that repository, or check images.delta / images.full',
@@ -278,7 +261,6 @@ export function registryClient(opts: RegistryClientOptions) {
       if (!location) return;
       const upload = new URL(location, base);
       const cancel = await send('DELETE', `${upload.pathname}${upload.search}`, {}, signal);
-      await cancel.body?.cancel();
       if (!cancel.ok && cancel.status !== 404) {
         throw new StepFailedError(`registry ${host}: cancelling the probe upload answered HTTP ${cancel.status}`, {
           hint: 'the registry purges abandoned uploads itself (storage.maintenance.uploadpurging)',
@@ -306,7 +288,6 @@ export function registryClient(opts: RegistryClientOptions) {
       const { path, tag, digest: pinned } = parseRef(ref);
       let res = await get(`/v2/${path}/manifests/${pinned ?? encodeURIComponent(tag)}`, MANIFEST_TYPES, signal);
       if (res.status === 404) {
-        await res.body?.cancel();
         return undefined;
       }
       let digest = res.headers.get('docker-content-digest') ?? '';
