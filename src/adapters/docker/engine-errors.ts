@@ -1,8 +1,8 @@
 import { PreconditionError, StepFailedError } from '../../core/errors.js';
 
-// The engine's failures in users' words, for dockerode's errors and the plain-HTTP reads alike
-// (engine-reads.ts builds its errors in the same shape). Kept apart from client.ts so reading them
-// never loads dockerode.
+// The engine's failures in users' words, from either transport (engine-api.ts): the socket's
+// errors are built in the modem's shape (statusCode, json). Kept apart from client.ts so reading
+// them never loads dockerode.
 
 interface HttpishError {
   statusCode?: number;

@@ -1,8 +1,7 @@
 import type Docker from 'dockerode';
 import type { ContainerInfo, ImageInfo } from '../../ports/docker.js';
 
-// The engine's container and image JSON as the port's types, shared by the dockerode engine and the
-// plain-HTTP reads (engine-reads.ts) so both answer exactly alike.
+// The engine's container and image JSON as the port's types (engine.ts; swarm.ts's label filters).
 
 export function labelFilter(labels: Record<string, string>): string[] {
   return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
