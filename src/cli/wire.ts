@@ -29,7 +29,7 @@ export function wirePorts(loaded: LoadedConfig, out: Output, signal?: AbortSigna
   let client: Promise<Docker> | undefined;
   const dockerClient = () => (client ??= import('../adapters/docker/client.js').then((m) => m.dockerClient()));
   let api: Promise<EngineApi> | undefined;
-  const engineApi = () => (api ??= import('../adapters/docker/client.js').then((m) => m.engineApi(process.env)));
+  const engineApi = () => (api ??= import('../adapters/docker/client.js').then((m) => m.engineApi()));
   const docker = lazyPort<DockerPort>(async () => {
     const [{ dockerEngine }, a] = await Promise.all([import('../adapters/docker/engine.js'), engineApi()]);
     return dockerEngine(a);

@@ -1,7 +1,9 @@
+import { connect, createServer, type Server } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import * as tarStream from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { plainEngineSocket } from '../../src/adapters/docker/client.js';
+import { engineApi, plainEngineSocket } from '../../src/adapters/docker/client.js';
 import { dockerEngine } from '../../src/adapters/docker/engine.js';
 import { socketApi } from '../../src/adapters/docker/engine-socket.js';
 import { commitContainer } from '../../src/adapters/docker/commit.js';
@@ -139,6 +141,41 @@ describe.each(transports)('engine operations through the %s', (label, make) => {
     const err = await engine.createContainer({ image: BASE, name: `${APP}-0` }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StepFailedError);
     expect((err as Error).message).toMatch(new RegExp(`^docker: create a container from ${BASE} failed: Conflict\\. The container name "/${APP}-0" is already in use`));
+  });
+});
+
+describe('an engine reached over TCP (DOCKER_HOST=tcp://)', () => {
+  // A loopback TCP port forwarded to the engine's socket: what a remote engine's dockerd -H tcp://
+  // listens on, so the modem's TCP transport is what carries these calls.
+  let forwarder: Server;
+  let connections = 0;
+  beforeAll(async () => {
+    forwarder = createServer((c) => {
+      connections++;
+      const engine = connect(plainEngineSocket(process.env)!);
+      c.pipe(engine).pipe(c);
+      c.on('error', () => engine.destroy());
+      engine.on('error', () => c.destroy());
+    });
+    await new Promise<void>((r) => forwarder.listen(0, '127.0.0.1', r));
+  });
+  afterAll(() => new Promise<void>((r) => forwarder.close(() => r())));
+
+  it('runs the same calls through dockerode over TCP', async () => {
+    // dockerode reads DOCKER_HOST when the client is made, as deployer's own process does.
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = `tcp://127.0.0.1:${(forwarder.address() as AddressInfo).port}`;
+    const api = await engineApi().finally(() => {
+      if (saved === undefined) delete process.env.DOCKER_HOST;
+      else process.env.DOCKER_HOST = saved;
+    });
+    const engine = dockerEngine(api);
+    expect((await engine.listContainers({ 'deployer.app': APP })).map((c) => c.id).sort()).toEqual((await socket!.listContainers({ 'deployer.app': APP })).map((c) => c.id).sort());
+    expect(await engine.exec(ids[0]!, ['sh', '-c', 'echo over-tcp; echo e >&2'])).toEqual({ exitCode: 0, stdout: 'over-tcp\n', stderr: 'e\n' });
+    await engine.putArchive(ids[0]!, tarOf({ 'tcp.txt': 'through tcp\n' }), '/tmp');
+    expect((await socket!.exec(ids[0]!, ['cat', '/tmp/tcp.txt'])).stdout).toBe('through tcp\n');
+    expect(await engine.imageInfo(BASE)).toEqual(await socket!.imageInfo(BASE));
+    expect(connections).toBeGreaterThan(0);
   });
 });
 

@@ -19,8 +19,9 @@ export async function dockerClient(): Promise<Docker> {
   return new Dockerode();
 }
 
-export async function engineApi(env: NodeJS.ProcessEnv): Promise<EngineApi> {
-  const socket = plainEngineSocket(env);
+/** From process.env, the one place dockerode reads DOCKER_HOST and the TLS settings too. */
+export async function engineApi(): Promise<EngineApi> {
+  const socket = plainEngineSocket(process.env);
   if (socket) return (await import('./engine-socket.js')).socketApi(socket);
   const [{ modemApi }, docker] = await Promise.all([import('./engine-modem.js'), dockerClient()]);
   return modemApi(docker.modem);
