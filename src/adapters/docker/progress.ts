@@ -16,13 +16,17 @@ export interface ProgressEvent {
 }
 
 export class DockerStreamError extends Error {
-  constructor(message: string, readonly code: number | undefined, readonly events: ProgressEvent[]) {
+  constructor(message: string, readonly code: number | undefined, readonly events: readonly ProgressEvent[]) {
     super(message);
     this.name = 'DockerStreamError';
   }
 }
 
-/** Follows a progress stream (newline-delimited JSON) to its end: every frame, then all of them. */
+/**
+ * Follows a progress stream (newline-delimited JSON) to its end. Every frame goes to onEvent; only
+ * the frames that prove or disprove success (aux, error) are kept and returned: a push of a large
+ * layer sends thousands of progress frames, and keeping them all grew the heap with the image.
+ */
 export function followStream(stream: NodeJS.ReadableStream, onEvent?: (e: ProgressEvent) => void): Promise<ProgressEvent[]> {
   return new Promise((resolve, reject) => {
     const events: ProgressEvent[] = [];
@@ -43,7 +47,7 @@ export function followStream(stream: NodeJS.ReadableStream, onEvent?: (e: Progre
       } catch {
         return settle(new Error(`the engine sent a progress line that is not JSON: ${JSON.stringify(line.slice(0, 120))}`));
       }
-      events.push(e);
+      if (e.aux || e.error || e.errorDetail) events.push(e);
       onEvent?.(e);
     });
     stream.on('data', (b: Buffer) => lines.push(b));
