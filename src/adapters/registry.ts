@@ -90,7 +90,7 @@ export function registryClient(opts: RegistryClientOptions) {
    * manifest or config blob is retried like one refused, not a crash in the caller's res.json().
    * Everything this client reads is small (manifests, image configs, tokens).
    */
-  async function fetchRetrying(url: string, init: Omit<ExchangeInit, 'timeoutMs' | 'signal'>, signal?: AbortSignal): Promise<ReadResponse> {
+  async function exchangeRetrying(url: string, init: Omit<ExchangeInit, 'timeoutMs' | 'signal'>, signal?: AbortSignal): Promise<ReadResponse> {
     for (let attempt = 1; ; attempt++) {
       let failure: string;
       try {
@@ -126,7 +126,7 @@ export function registryClient(opts: RegistryClientOptions) {
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set('service', params.service);
     if (params.scope) url.searchParams.set('scope', params.scope);
-    const res = await fetchRetrying(url.href, { headers: c ? { authorization: basic(c) } : {} }, signal);
+    const res = await exchangeRetrying(url.href, { headers: c ? { authorization: basic(c) } : {} }, signal);
     if (res.status === 401 || res.status === 403) throw authError(res.status, c, 'the token endpoint');
     if (!res.ok) throw new StepFailedError(`registry ${host}: token endpoint answered HTTP ${res.status}`, { code: 'registry.failed' });
     const body = (await res.json()) as { token?: string; access_token?: string };
@@ -143,7 +143,7 @@ export function registryClient(opts: RegistryClientOptions) {
     const init = () => ({ method, headers, ...(o.body ? { body: o.body } : {}) });
     const c = await credentials();
     if (scheme === 'basic' && c) headers.authorization = basic(c);
-    let res = await fetchRetrying(url, init(), signal);
+    let res = await exchangeRetrying(url, init(), signal);
     if (res.status !== 401) return res;
     const challenge = res.headers.get('www-authenticate') ?? '';
     if (/^bearer/i.test(challenge)) {
@@ -154,7 +154,7 @@ export function registryClient(opts: RegistryClientOptions) {
       if (!c) throw authError(401, c, path);
       headers.authorization = basic(c);
     }
-    res = await fetchRetrying(url, init(), signal);
+    res = await exchangeRetrying(url, init(), signal);
     if (res.status === 401 || res.status === 403) {
       throw authError(res.status, c, path);
     }

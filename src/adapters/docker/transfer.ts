@@ -139,7 +139,7 @@ function abandonAfterAbort(stream: NodeJS.ReadableStream, signal: AbortSignal, m
   };
 }
 
-/** The engine needs the header even when it carries nothing (an anonymous push), as the CLI sends it. */
+/** Sent even for an anonymous push or pull (as `{}`), as the docker CLI sends it. */
 const authHeader = (auth: AuthConfig | undefined): Record<string, string> => ({ 'X-Registry-Auth': registryHeader(auth ?? {}) });
 
 export async function pushImage(deps: TransferDeps, ref: string, opts: TransferOptions): Promise<PushResult> {
